@@ -1,0 +1,74 @@
+/*
+ * loader.h - reads canonical input files (CSV with a header row, or JSON
+ * Lines with the same keys; formats.md), detects the kind from the header,
+ * validates every field and hands typed records to a callback. Bad rows go
+ * to the reject callback with file, line, column and reason; they never stop
+ * the load.
+ *
+ * Ownership: records passed to callbacks borrow the loader's buffers and are
+ * valid only during the call.
+ */
+#ifndef KEFU_LOADER_H
+#define KEFU_LOADER_H
+
+#include "kefu/common.h"
+#include "kefu/record.h"
+#include "kefu/tz.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Returns the time zone for naive timestamps of a shop; NULL = default_tz. */
+typedef const kefu_tz *(*kefu_tz_for_shop_fn)(void *ctx, kefu_str shop);
+
+typedef struct kefu_load_opts {
+	kefu_kind kind;                /* KEFU_KIND_NONE: detect from the header */
+	const char *shop;              /* fills (or overrides) the shop column */
+	const kefu_tz *default_tz;     /* required */
+	kefu_tz_for_shop_fn tz_for_shop;
+	void *tz_ctx;
+} kefu_load_opts;
+
+#define KEFU_LOAD_OPTS_INIT {KEFU_KIND_NONE, NULL, NULL, NULL, NULL}
+
+/* Called once per valid row. Return 0 to continue, negative to abort the
+ * load with that code (the callee sets err). */
+typedef int (*kefu_row_fn)(void *ctx, const kefu_record *rec, const char *file, long line,
+			   kefu_err *err);
+/* Called once per rejected row. column is the header name (or "" when the
+ * whole row is bad); raw is the row's bytes as read (may be truncated to
+ * 64 KiB). Return 0 to continue, negative to abort. */
+typedef int (*kefu_reject_fn)(void *ctx, const char *file, long line, long col,
+			      const char *column, const char *reason, kefu_str raw);
+
+typedef struct kefu_load_stats {
+	kefu_kind kind;    /* the detected or given kind */
+	long rows_read;    /* data rows seen (valid + rejected) */
+	long rows_ok;
+	long rows_rejected;
+	uint64_t bytes;
+} kefu_load_stats;
+
+/*
+ * Loads one file ("-" = stdin). Fails as a whole (negative return) only
+ * when the file cannot be read, the header matches no kind, or a callback
+ * aborts; err then holds file:line and the reason.
+ */
+int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
+		   kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err);
+
+/* Same over a memory buffer named `name` (used by tests and the fuzzer). */
+int kefu_load_mem(const char *data, size_t n, const char *name, const kefu_load_opts *opts,
+		  kefu_row_fn on_row, kefu_reject_fn on_reject, void *ctx,
+		  kefu_load_stats *stats, kefu_err *err);
+
+/* Detects the kind from a list of header names (order free, exact names).
+ * Required columns must all be present; optional ones (refund; the agents'
+ * from,to,base_month,commission_rate) may be. Unknown columns: KIND_NONE. */
+kefu_kind kefu_kind_from_header(const kefu_str *names, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

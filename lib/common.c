@@ -1,0 +1,129 @@
+/*
+ * common.c - error context, allocation wrappers with fault injection, and
+ * small helpers shared by every module.
+ */
+#include "kefu/common.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Only mutable global of the library: a test hook, never set in production. */
+static long alloc_fail_countdown;
+
+void kefu_alloc_fail_at(long k) { alloc_fail_countdown = k; }
+
+static int alloc_should_fail(void)
+{
+	if (alloc_fail_countdown <= 0)
+		return 0;
+	return --alloc_fail_countdown == 0;
+}
+
+void *kefu_malloc(size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return malloc(n ? n : 1);
+}
+
+void *kefu_calloc(size_t count, size_t size)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *kefu_realloc(void *p, size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return realloc(p, n ? n : 1);
+}
+
+void kefu_free(void *p) { free(p); }
+
+char *kefu_strndup(const char *p, size_t n)
+{
+	char *s = kefu_malloc(n + 1);
+	if (!s)
+		return NULL;
+	memcpy(s, p, n);
+	s[n] = '\0';
+	return s;
+}
+
+int kefu_grow(void **arr, size_t *cap, size_t need, size_t elsz)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap : 16;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2 / elsz)
+			return KEFU_ENOMEM;
+		ncap *= 2;
+	}
+	void *p = kefu_realloc(*arr, ncap * elsz);
+	if (!p)
+		return KEFU_ENOMEM;
+	*arr = p;
+	*cap = ncap;
+	return 0;
+}
+
+int kefu_err_set(kefu_err *err, int code, const char *fmt, ...)
+{
+	if (!err)
+		return code;
+	err->code = code;
+	err->file[0] = '\0';
+	err->line = 0;
+	err->col = 0;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+void kefu_err_at(kefu_err *err, const char *file, long line, long col)
+{
+	if (!err)
+		return;
+	snprintf(err->file, sizeof err->file, "%s", file ? file : "");
+	err->line = line;
+	err->col = col;
+}
+
+void kefu_err_clear(kefu_err *err)
+{
+	if (!err)
+		return;
+	memset(err, 0, sizeof *err);
+}
+
+uint64_t kefu_hash_bytes(const void *p, size_t n)
+{
+	/* FNV-1a over 8-byte words with a final avalanche (splitmix64 mixer):
+	 * fast and good enough for hash tables and duplicate detection. */
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)n;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+		s += 8;
+		n -= 8;
+	}
+	while (n--) {
+		h = (h ^ *s++) * 0x100000001b3ULL;
+	}
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}

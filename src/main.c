@@ -1,0 +1,58 @@
+/*
+ * main.c - the kefu command dispatcher: `kefu <command> [options]`.
+ * Adding a command means adding a row to the table below.
+ */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef KEFU_VERSION
+#define KEFU_VERSION "0.0.0"
+#endif
+#ifndef KEFU_GIT_DESCRIBE
+#define KEFU_GIT_DESCRIBE "unknown"
+#endif
+
+static const kefu_command commands[] = {
+	/* KEFU_COMMAND_TABLE: one row per command */
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: kefu <command> [options]\n\n"
+		     "kefu computes customer-service KPIs (询单转化率, 响应时间, DSR, 咨询量, 客单价)\n"
+		     "from raw chat logs, orders and ratings, by one published definition.\n\n"
+		     "Commands:\n");
+	for (const kefu_command *c = commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\nGlobal options:\n"
+		     "  -h, --help     show this help\n"
+		     "  -V, --version  show version and build features\n\n"
+		     "Run 'kefu <command> --help' for a command's options.\n"
+		     "Exit codes: 0 ok, 1 failure, 2 usage or config error, 3 input rows rejected,\n"
+		     "4 output or I/O error, 5 storage error, 130 interrupted.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return KEFU_EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		usage(stdout);
+		return KEFU_EXIT_OK;
+	}
+	if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
+		printf("kefu %s (%s)\nfeatures: sqlite jansson\n", KEFU_VERSION, KEFU_GIT_DESCRIBE);
+		return KEFU_EXIT_OK;
+	}
+	for (const kefu_command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "kefu: '%s' is not a kefu command. See 'kefu --help'.\n", name);
+	return KEFU_EXIT_USAGE;
+}

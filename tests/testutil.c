@@ -1,0 +1,4 @@
+/*
+ * testutil.c - helpers shared by the unit tests.
+ */
+#include "testutil.h"
