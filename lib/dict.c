@@ -1,0 +1,209 @@
+/*
+ * dict.c - string interning: bytes -> dense uint32 ids, stored in one arena.
+ * Open addressing with linear probing; ids can be renumbered into byte
+ * order so id comparisons equal byte comparisons of the strings.
+ */
+#include "kefu/dataset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kefu_dict {
+	char *arena;
+	size_t arena_n, arena_cap;
+	uint64_t *off;    /* per id: offset in arena */
+	uint32_t *len;    /* per id */
+	uint64_t *hash;   /* per id */
+	uint32_t n, cap;  /* ids, capacity of per-id arrays */
+	uint32_t *slots;  /* id + 1, 0 = empty */
+	size_t nslots;    /* power of two */
+};
+
+int kefu_dict_new(kefu_dict **out)
+{
+	*out = NULL;
+	kefu_dict *d = kefu_calloc(1, sizeof *d);
+	if (!d)
+		return KEFU_ENOMEM;
+	d->nslots = 1024;
+	d->slots = kefu_calloc(d->nslots, sizeof *d->slots);
+	if (!d->slots) {
+		kefu_free(d);
+		return KEFU_ENOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+void kefu_dict_free(kefu_dict *d)
+{
+	if (!d)
+		return;
+	kefu_free(d->arena);
+	kefu_free(d->off);
+	kefu_free(d->len);
+	kefu_free(d->hash);
+	kefu_free(d->slots);
+	kefu_free(d);
+}
+
+static int rehash(kefu_dict *d, size_t nslots)
+{
+	uint32_t *slots = kefu_calloc(nslots, sizeof *slots);
+	if (!slots)
+		return KEFU_ENOMEM;
+	size_t mask = nslots - 1;
+	for (uint32_t id = 0; id < d->n; id++) {
+		size_t i = (size_t)d->hash[id] & mask;
+		while (slots[i])
+			i = (i + 1) & mask;
+		slots[i] = id + 1;
+	}
+	kefu_free(d->slots);
+	d->slots = slots;
+	d->nslots = nslots;
+	return 0;
+}
+
+static int lookup(const kefu_dict *d, const char *p, size_t n, uint64_t h, size_t *slot)
+{
+	size_t mask = d->nslots - 1, i = (size_t)h & mask;
+	for (;;) {
+		uint32_t s = d->slots[i];
+		if (!s) {
+			*slot = i;
+			return 0;
+		}
+		uint32_t id = s - 1;
+		if (d->hash[id] == h && d->len[id] == n && memcmp(d->arena + d->off[id], p, n) == 0) {
+			*slot = i;
+			return 1;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+int kefu_dict_find(const kefu_dict *d, const char *p, size_t n, uint32_t *id)
+{
+	size_t slot;
+	if (lookup(d, p, n, kefu_hash_bytes(p, n), &slot)) {
+		*id = d->slots[slot] - 1;
+		return 0;
+	}
+	return KEFU_ENOTFOUND;
+}
+
+int kefu_dict_intern(kefu_dict *d, const char *p, size_t n, uint32_t *id)
+{
+	if (n > UINT32_MAX)
+		return KEFU_EINVAL;
+	uint64_t h = kefu_hash_bytes(p, n);
+	size_t slot;
+	if (lookup(d, p, n, h, &slot)) {
+		*id = d->slots[slot] - 1;
+		return 0;
+	}
+	if (d->n == UINT32_MAX - 1)
+		return KEFU_EOVERFLOW;
+	if (d->n == d->cap) {
+		size_t cap = d->cap;
+		if (kefu_grow((void **)&d->off, &cap, (size_t)d->n + 1, sizeof *d->off))
+			return KEFU_ENOMEM;
+		cap = d->cap;
+		if (kefu_grow((void **)&d->len, &cap, (size_t)d->n + 1, sizeof *d->len))
+			return KEFU_ENOMEM;
+		cap = d->cap;
+		if (kefu_grow((void **)&d->hash, &cap, (size_t)d->n + 1, sizeof *d->hash))
+			return KEFU_ENOMEM;
+		d->cap = (uint32_t)(cap > UINT32_MAX ? UINT32_MAX : cap);
+	}
+	if (kefu_grow((void **)&d->arena, &d->arena_cap, d->arena_n + n + 1, 1))
+		return KEFU_ENOMEM;
+	memcpy(d->arena + d->arena_n, p, n);
+	d->arena[d->arena_n + n] = '\0';
+	uint32_t nid = d->n++;
+	d->off[nid] = d->arena_n;
+	d->len[nid] = (uint32_t)n;
+	d->hash[nid] = h;
+	d->arena_n += n + 1;
+	d->slots[slot] = nid + 1;
+	if ((size_t)d->n * 2 > d->nslots) {
+		int rc = rehash(d, d->nslots * 2);
+		if (rc)
+			return rc;
+	}
+	*id = nid;
+	return 0;
+}
+
+kefu_str kefu_dict_get(const kefu_dict *d, uint32_t id)
+{
+	kefu_str s = {"", 0};
+	if (id < d->n) {
+		s.p = d->arena + d->off[id];
+		s.n = d->len[id];
+	}
+	return s;
+}
+
+uint32_t kefu_dict_size(const kefu_dict *d) { return d->n; }
+
+/* qsort has no context argument in C11: sort (offset,len) pairs instead. */
+typedef struct {
+	const char *p;
+	uint32_t len;
+	uint32_t id;
+} sort_ent;
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const sort_ent *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+int kefu_dict_sort(kefu_dict *d, uint32_t **map_out)
+{
+	*map_out = NULL;
+	uint32_t *map = kefu_malloc(((size_t)d->n + 1) * sizeof *map);
+	sort_ent *e = kefu_malloc(((size_t)d->n + 1) * sizeof *e);
+	uint64_t *off = kefu_malloc(((size_t)d->n + 1) * sizeof *off);
+	uint32_t *len = kefu_malloc(((size_t)d->n + 1) * sizeof *len);
+	uint64_t *hash = kefu_malloc(((size_t)d->n + 1) * sizeof *hash);
+	if (!map || !e || !off || !len || !hash)
+		goto oom;
+	for (uint32_t i = 0; i < d->n; i++)
+		e[i] = (sort_ent){d->arena + d->off[i], d->len[i], i};
+	qsort(e, d->n, sizeof *e, cmp_ent);
+	for (uint32_t i = 0; i < d->n; i++) {
+		uint32_t old = e[i].id;
+		map[old] = i;
+		off[i] = d->off[old];
+		len[i] = d->len[old];
+		hash[i] = d->hash[old];
+	}
+	kefu_free(e);
+	kefu_free(d->off);
+	kefu_free(d->len);
+	kefu_free(d->hash);
+	d->off = off;
+	d->len = len;
+	d->hash = hash;
+	d->cap = d->n;
+	if (rehash(d, d->nslots)) {
+		kefu_free(map);
+		return KEFU_ENOMEM;
+	}
+	*map_out = map;
+	return 0;
+oom:
+	kefu_free(map);
+	kefu_free(e);
+	kefu_free(off);
+	kefu_free(len);
+	kefu_free(hash);
+	return KEFU_ENOMEM;
+}

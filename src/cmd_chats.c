@@ -1,0 +1,136 @@
+/*
+ * cmd_chats.c - `kefu chats`: one row per chat (metrics.md sections 3, 4, 11)
+ * with its quantities and the orders credited to it.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "kpi_session.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage: kefu chats [--db DB | FILE...] [options]\n"
+	      "\n"
+	      "Lists every chat (shop, agent, buyer, business day) with its runs, response gaps,\n"
+	      "span, flags (咨询 接待 询单 售后 转化) and the orders credited to it, so any KPI can be\n"
+	      "traced to its rows. --by and --per are ignored.\n"
+	      "\n"
+	      "Options:\n"
+	      "      --db DB              read the SQLite store DB instead of files\n"
+	      "      --from DATE          first business day (YYYY-MM-DD) of rows to report\n"
+	      "      --to DATE            last business day (inclusive)\n"
+	      "      --shop S             only this shop (repeatable)\n"
+	      "      --agent A            only this agent sub-account (repeatable)\n"
+	      "      --by KEY             agent (default), team, vendor, shop or all\n"
+	      "      --per P              day (default), week (ISO), month or range\n"
+	      "      --judge-rule R       order, order_first (default) or payment\n"
+	      "      --set KEY=VALUE      override a setting for this run (repeatable)\n"
+	      "      --as-of TS           maturity reference time (default: latest timestamp)\n"
+	      "      --format F           table (default), csv or json on stdout\n"
+	      "  -o, --output FILE        write to FILE; extension picks csv/json/txt (repeatable)\n"
+	      "      --zh                 Chinese column labels, table-style numbers\n"
+	      "      --excel              CSV with a UTF-8 BOM for Excel\n"
+	      "  -q, --quiet              do not list rejected input rows\n"
+	      "  -h, --help               show this help\n"
+	      "\n"
+	      "Settings keys: tz day_split judge_rule attribution_window inquiry_validity_days\n"
+	      "payment_window after_sale_days max_wait slow_reply_s three_min_window sales_basis\n"
+	      "exclude_buyers (see docs/metrics.md).\n"
+	      "Exit: 0 ok, 2 usage, 3 some input rows rejected (report still written), 4 I/O, 5 store.\n",
+	      f);
+}
+
+int cmd_chats(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"db", required_argument, 0, 0},     {"from", required_argument, 0, 0},
+		{"to", required_argument, 0, 0},     {"shop", required_argument, 0, 0},
+		{"agent", required_argument, 0, 0},  {"by", required_argument, 0, 0},
+		{"per", required_argument, 0, 0},    {"judge-rule", required_argument, 0, 0},
+		{"set", required_argument, 0, 0},    {"as-of", required_argument, 0, 0},
+		{"format", required_argument, 0, 0}, {"output", required_argument, 0, 'o'},
+		{"zh", no_argument, 0, 0},           {"excel", no_argument, 0, 0},
+		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	kpi_session_opts o;
+	memset(&o, 0, sizeof o);
+	const char *format = "table";
+	char *outs[16];
+	int nouts = 0, zh = 0, excel = 0;
+	kefu_by by = KEFU_BY_AGENT;
+	kefu_per per = KEFU_PER_DAY;
+	int c, idx;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, &idx)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return KEFU_EXIT_OK;
+		}
+		if (c == 'q') {
+			o.quiet = 1;
+			continue;
+		}
+		if (c == 'o') {
+			if (nouts >= 16)
+				return cli_usage_error("chats", "too many -o options");
+			outs[nouts++] = optarg;
+			continue;
+		}
+		if (c != 0)
+			return cli_usage_error("chats", "invalid option");
+		const char *name = longopts[idx].name;
+		int r = kpi_session_option(&o, "chats", name, optarg);
+		if (r < 0)
+			return KEFU_EXIT_USAGE;
+		if (r > 0)
+			continue;
+		if (!strcmp(name, "by")) {
+			if (kefu_by_parse(optarg, &by))
+				return cli_usage_error("chats", "--by: expected agent, team, vendor, shop or all");
+		} else if (!strcmp(name, "per")) {
+			if (kefu_per_parse(optarg, &per))
+				return cli_usage_error("chats", "--per: expected day, week, month or range");
+		} else if (!strcmp(name, "format")) {
+			if (strcmp(optarg, "table") && strcmp(optarg, "csv") && strcmp(optarg, "json"))
+				return cli_usage_error("chats", "--format: expected table, csv or json");
+			format = optarg;
+		} else if (!strcmp(name, "zh")) {
+			zh = 1;
+		} else if (!strcmp(name, "excel")) {
+			excel = 1;
+		}
+	}
+	o.files = argv + optind;
+	o.nfiles = argc - optind;
+	if (!o.db && o.nfiles == 0)
+		return cli_usage_error("chats", "give input FILEs or --db DB");
+	if (o.db && o.nfiles)
+		return cli_usage_error("chats", "use either --db or FILEs, not both");
+	kpi_session s;
+	int rc = kpi_session_run(&s, &o);
+	if (rc) {
+		kpi_session_free(&s);
+		return rc;
+	}
+	s.ropts.by = by;
+	s.ropts.per = per;
+	kefu_table *t = NULL;
+	kefu_err err = KEFU_ERR_INIT;
+	if (kefu_report_chats(&t, s.ds, s.res, &s.ropts, s.vs, &err) || kpi_session_meta(&s, t)) {
+		cli_print_err(&err);
+		kefu_table_free(t);
+		kpi_session_free(&s);
+		return KEFU_EXIT_FAIL;
+	}
+	rc = kpi_write_outputs(t, outs, nouts, format, zh, excel);
+	if (!rc && s.rejected) {
+		fprintf(stderr, "kefu: %ld input rows rejected\n", s.rejected);
+		rc = KEFU_EXIT_REJECTED;
+	}
+	kefu_table_free(t);
+	kpi_session_free(&s);
+	return rc;
+}

@@ -1,0 +1,353 @@
+/*
+ * kpi_session.c - loading, settings and output shared by the report
+ * commands. All printing for these steps happens here, not in lib/.
+ */
+#include "kpi_session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "kefu/loader.h"
+#include "kefu/store.h"
+
+int kpi_session_option(kpi_session_opts *o, const char *cmd, const char *opt, const char *arg)
+{
+	if (!strcmp(opt, "db")) {
+		o->db = arg;
+	} else if (!strcmp(opt, "set")) {
+		if (o->nsets >= 64)
+			return cli_usage_error(cmd, "too many --set options"), -1;
+		o->sets[o->nsets++] = arg;
+	} else if (!strcmp(opt, "judge-rule")) {
+		static char buf[64];
+		snprintf(buf, sizeof buf, "judge_rule=%s", arg);
+		if (o->nsets >= 64)
+			return -1;
+		o->sets[o->nsets++] = buf;
+	} else if (!strcmp(opt, "as-of")) {
+		o->as_of = arg;
+	} else if (!strcmp(opt, "from")) {
+		o->from = arg;
+	} else if (!strcmp(opt, "to")) {
+		o->to = arg;
+	} else if (!strcmp(opt, "shop")) {
+		if (o->nshops >= 64)
+			return cli_usage_error(cmd, "too many --shop options"), -1;
+		o->shops[o->nshops++] = arg;
+	} else if (!strcmp(opt, "agent")) {
+		if (o->nagents >= 256)
+			return cli_usage_error(cmd, "too many --agent options"), -1;
+		o->agents[o->nagents++] = arg;
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+typedef struct load_ctx {
+	kefu_dataset *ds;
+	long rejected;
+	int quiet;
+} load_ctx;
+
+static int on_row(void *ctx, const kefu_record *rec, const char *file, long line, kefu_err *err)
+{
+	(void)file;
+	(void)line;
+	load_ctx *lc = ctx;
+	return kefu_dataset_add(lc->ds, rec, err);
+}
+
+static int on_reject(void *ctx, const char *file, long line, long col, const char *column,
+		     const char *reason, kefu_str raw)
+{
+	(void)raw;
+	load_ctx *lc = ctx;
+	lc->rejected++;
+	if (lc->rejected <= 20 && !lc->quiet)
+		fprintf(stderr, "kefu: error: %s:%ld:%ld: %s%s%s\n", file, line, col, column,
+			column[0] ? ": " : "", reason);
+	else if (lc->rejected == 21 && !lc->quiet)
+		fprintf(stderr, "kefu: error: more rejected rows not shown\n");
+	return 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Resolves names to sorted ids; unknown names simply match nothing. */
+static uint32_t *resolve(const kefu_dict *d, const char *const *names, int n, size_t *count)
+{
+	uint32_t *ids = malloc(((size_t)n + 1) * sizeof *ids);
+	size_t k = 0;
+	if (!ids)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		uint32_t id;
+		if (kefu_dict_find(d, names[i], strlen(names[i]), &id) == 0)
+			ids[k++] = id;
+	}
+	qsort(ids, k, sizeof *ids, cmp_u32);
+	*count = k;
+	return ids;
+}
+
+static int apply_sets(kefu_settings *s, const kpi_session_opts *o, kefu_err *err)
+{
+	for (int i = 0; i < o->nsets; i++)
+		if (kefu_settings_apply_kv(s, o->sets[i], err))
+			return -1;
+	return 0;
+}
+
+int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
+{
+	kefu_err err = KEFU_ERR_INIT;
+	memset(s, 0, sizeof *s);
+	if (kefu_settings_init(&s->base, &err) || apply_sets(&s->base, o, &err)) {
+		cli_print_err(&err);
+		return KEFU_EXIT_USAGE;
+	}
+	if (kefu_dataset_new(&s->ds)) {
+		cli_errorf("out of memory");
+		return KEFU_EXIT_FAIL;
+	}
+	kefu_store *st = NULL;
+	if (o->db) {
+		if (kefu_store_open_ex(&st, o->db, KEFU_STORE_NOCREATE, &err) ||
+		    kefu_store_load(st, s->ds, &err)) {
+			cli_print_err(&err);
+			kefu_store_close(st);
+			return KEFU_EXIT_STORE;
+		}
+	} else {
+		load_ctx lc = {s->ds, 0, o->quiet};
+		for (int i = 0; i < o->nfiles; i++) {
+			kefu_load_opts lo = KEFU_LOAD_OPTS_INIT;
+			lo.default_tz = s->base.tz;
+			kefu_load_stats ls;
+			if (kefu_load_file(o->files[i], &lo, on_row, on_reject, &lc, &ls, &err)) {
+				cli_print_err(&err);
+				return err.code == KEFU_EIO ? KEFU_EXIT_IO : KEFU_EXIT_FAIL;
+			}
+		}
+		s->rejected = lc.rejected;
+	}
+	if (kefu_dataset_finalize(s->ds, &err)) {
+		cli_print_err(&err);
+		kefu_store_close(st);
+		return KEFU_EXIT_FAIL;
+	}
+	/* settings per shop */
+	s->nvs = kefu_dict_size(s->ds->shops);
+	s->vs = calloc(s->nvs + 1, sizeof *s->vs);
+	if (!s->vs) {
+		kefu_store_close(st);
+		return KEFU_EXIT_FAIL;
+	}
+	for (size_t i = 0; i < s->nvs; i++) {
+		kefu_settings_versions *v = &s->vs[i];
+		if (st) {
+			kefu_str name = kefu_dict_get(s->ds->shops, (uint32_t)i);
+			char *nm = strndup(name.p, name.n);
+			int rc = nm ? kefu_store_settings_versions(st, nm, &s->base, v, &err) : KEFU_ENOMEM;
+			free(nm);
+			for (size_t k = 0; !rc && k < v->n; k++)
+				if (apply_sets(&v->v[k], o, &err))
+					rc = KEFU_EINVAL;
+			if (rc) {
+				cli_print_err(&err);
+				kefu_store_close(st);
+				return KEFU_EXIT_USAGE;
+			}
+		} else {
+			v->v = calloc(1, sizeof *v->v);
+			v->from_day = calloc(1, sizeof *v->from_day);
+			if (!v->v || !v->from_day || kefu_settings_copy(&v->v[0], &s->base, &err)) {
+				kefu_store_close(st);
+				return KEFU_EXIT_FAIL;
+			}
+			v->from_day[0] = INT64_MIN;
+			v->n = 1;
+		}
+	}
+	kefu_store_close(st);
+	kefu_kpi_opts ko = KEFU_KPI_OPTS_INIT;
+	ko.shop_settings = s->vs;
+	ko.n_shop_settings = s->nvs;
+	if (o->as_of) {
+		if (kefu_ts_parse(o->as_of, strlen(o->as_of), s->base.tz, &ko.as_of, &err)) {
+			cli_print_err(&err);
+			return KEFU_EXIT_USAGE;
+		}
+	}
+	kefu_report_opts ro = KEFU_REPORT_OPTS_INIT;
+	if (o->from && kefu_day_parse(o->from, strlen(o->from), &ro.from_day)) {
+		cli_errorf("--from: expected YYYY-MM-DD, got '%s'", o->from);
+		return KEFU_EXIT_USAGE;
+	}
+	if (o->to && kefu_day_parse(o->to, strlen(o->to), &ro.to_day)) {
+		cli_errorf("--to: expected YYYY-MM-DD, got '%s'", o->to);
+		return KEFU_EXIT_USAGE;
+	}
+	if (o->nshops) {
+		s->shop_ids = resolve(s->ds->shops, o->shops, o->nshops, &ro.n_shops);
+		ro.shops = s->shop_ids;
+	}
+	if (o->nagents) {
+		s->agent_ids = resolve(s->ds->agents, o->agents, o->nagents, &ro.n_agents);
+		ro.agents = s->agent_ids;
+	}
+	s->ropts = ro;
+	if (kefu_kpi_run(&s->res, s->ds, &ko, &err)) {
+		cli_print_err(&err);
+		return KEFU_EXIT_FAIL;
+	}
+	return 0;
+}
+
+void kpi_session_free(kpi_session *s)
+{
+	for (size_t i = 0; i < s->nvs; i++)
+		kefu_settings_versions_clear(&s->vs[i]);
+	free(s->vs);
+	kefu_settings_clear(&s->base);
+	kefu_kpi_result_free(s->res);
+	kefu_dataset_free(s->ds);
+	free(s->shop_ids);
+	free(s->agent_ids);
+	memset(s, 0, sizeof *s);
+}
+
+static int settings_equal(const kefu_settings *a, const kefu_settings *b)
+{
+	char x[1024], y[1024];
+	for (size_t k = 0; k < kefu_settings_key_count(); k++) {
+		kefu_settings_value(a, k, x, sizeof x);
+		kefu_settings_value(b, k, y, sizeof y);
+		if (strcmp(x, y))
+			return 0;
+	}
+	return 1;
+}
+
+static int add_settings_meta(kefu_table *t, const char *label, const kefu_settings *st)
+{
+	char line[4096], val[1024];
+	size_t off = 0;
+	for (size_t k = 0; k < kefu_settings_key_count(); k++) {
+		kefu_settings_value(st, k, val, sizeof val);
+		int w = snprintf(line + off, sizeof line - off, "%s%s=%s", k ? " " : "",
+				 kefu_settings_key(k), val);
+		if (w < 0 || (size_t)w >= sizeof line - off)
+			break;
+		off += (size_t)w;
+	}
+	return kefu_table_add_meta(t, label, line);
+}
+
+int kpi_session_meta(const kpi_session *s, kefu_table *t)
+{
+	char buf[64];
+	int rc = add_settings_meta(t, "settings", &s->base);
+	/* shops whose settings differ from the run's (store versions) */
+	for (size_t i = 0; !rc && i < s->nvs; i++)
+		for (size_t k = 0; !rc && k < s->vs[i].n; k++) {
+			if (settings_equal(&s->vs[i].v[k], &s->base))
+				continue;
+			kefu_str nm = kefu_dict_get(s->ds->shops, (uint32_t)i);
+			char label[512];
+			if (s->vs[i].from_day[k] == INT64_MIN)
+				snprintf(label, sizeof label, "settings[%.*s]", (int)nm.n, nm.p);
+			else {
+				kefu_day_format(s->vs[i].from_day[k], buf);
+				snprintf(label, sizeof label, "settings[%.*s from %s]", (int)nm.n, nm.p, buf);
+			}
+			rc = add_settings_meta(t, label, &s->vs[i].v[k]);
+		}
+	if (!rc && s->res) {
+		if (s->res->as_of == INT64_MIN)
+			snprintf(buf, sizeof buf, "none");
+		else
+			kefu_ts_format(s->base.tz, s->res->as_of, buf);
+		rc = kefu_table_add_meta(t, "as_of", buf);
+	}
+	if (!rc)
+		rc = kefu_table_add_meta(t, "provisional",
+					 "rows marked provisional (延迟统计) may still change: conversion and sales are final at day + inquiry_validity_days + payment_window");
+	return rc;
+}
+
+static const char *ext_of(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	const char *slash = strrchr(path, '/');
+	return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+static int write_one(const kefu_table *t, FILE *f, const char *format, int zh, int excel,
+		     kefu_err *err)
+{
+	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
+	wo.zh = zh;
+	wo.excel_bom = excel;
+	if (!strcmp(format, "csv"))
+		return kefu_write_csv(t, f, &wo, err);
+	if (!strcmp(format, "json"))
+		return kefu_write_json(t, f, &wo, err);
+	wo.color = f == stdout && cli_color_ok();
+	return kefu_write_text(t, f, &wo, err);
+}
+
+int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *format, int zh,
+		      int excel)
+{
+	kefu_err err = KEFU_ERR_INIT;
+	if (nouts == 0) {
+		if (write_one(t, stdout, format, zh, excel, &err)) {
+			cli_print_err(&err);
+			return KEFU_EXIT_IO;
+		}
+		return 0;
+	}
+	for (int i = 0; i < nouts; i++) {
+		const char *path = outs[i];
+		if (!strcmp(path, "-")) {
+			if (write_one(t, stdout, format, zh, excel, &err)) {
+				cli_print_err(&err);
+				return KEFU_EXIT_IO;
+			}
+			continue;
+		}
+		const char *ext = ext_of(path);
+		const char *fmt = !strcmp(ext, "csv") ? "csv" : !strcmp(ext, "json") ? "json"
+							     : !strcmp(ext, "txt") ? "table" : NULL;
+		if (!fmt) {
+			cli_errorf("%s: unknown output extension (use .csv, .json or .txt)", path);
+			return KEFU_EXIT_USAGE;
+		}
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+		FILE *f = fopen(tmp, "wb");
+		if (!f) {
+			cli_errorf("%s: cannot create: %m", path);
+			return KEFU_EXIT_IO;
+		}
+		int rc = write_one(t, f, fmt, zh, excel, &err);
+		if (fclose(f) != 0 && !rc)
+			rc = kefu_err_set(&err, KEFU_EIO, "write error");
+		if (rc || rename(tmp, path) != 0) {
+			unlink(tmp);
+			cli_errorf("%s: cannot write: %s", path, err.msg[0] ? err.msg : "rename failed");
+			return KEFU_EXIT_IO;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * kpi_session.h - what `kefu kpi`, `kefu chats` and `kefu demo` share:
+ * options common to every report, loading the data (CSV/JSONL files with no
+ * store, or the SQLite store), per-shop settings with command-line
+ * overrides, running the engine, and writing tables to -o files or stdout.
+ */
+#ifndef KEFU_KPI_SESSION_H
+#define KEFU_KPI_SESSION_H
+
+#include "kefu/dataset.h"
+#include "kefu/kpi.h"
+#include "kefu/report.h"
+#include "kefu/settings.h"
+#include "kefu/table.h"
+
+typedef struct kpi_session_opts {
+	const char *db;       /* NULL: files */
+	char **files;
+	int nfiles;
+	const char *sets[64]; /* KEY=VALUE overrides, in order */
+	int nsets;
+	const char *as_of;    /* NULL: latest timestamp */
+	const char *from, *to;
+	const char *shops[64];
+	int nshops;
+	const char *agents[256];
+	int nagents;
+	int quiet;
+} kpi_session_opts;
+
+typedef struct kpi_session {
+	kefu_dataset *ds;
+	kefu_settings base;   /* defaults + overrides */
+	kefu_settings_versions *vs; /* per shop id */
+	size_t nvs;
+	kefu_kpi_result *res;
+	long rejected;
+	uint32_t *shop_ids, *agent_ids;
+	kefu_report_opts ropts;
+} kpi_session;
+
+/* Parses one common option (returns 1 if consumed, 0 if not common, -1 on
+ * a usage error already printed). `opt` is the getopt long name. */
+int kpi_session_option(kpi_session_opts *o, const char *cmd, const char *opt, const char *arg);
+
+/* Loads, resolves filters and runs the engine. Prints errors; returns an
+ * exit code (0 ok). */
+int kpi_session_run(kpi_session *s, const kpi_session_opts *o);
+void kpi_session_free(kpi_session *s);
+
+/* Adds the settings used to the table's metadata. */
+int kpi_session_meta(const kpi_session *s, kefu_table *t);
+
+/* Writes t to each -o path (extension picks the writer: .csv .json .txt)
+ * atomically, or to stdout in `format` when no path is given. */
+int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *format, int zh,
+		      int excel);
+
+#endif
