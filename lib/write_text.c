@@ -64,6 +64,16 @@ static void put_clean(FILE *out, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s, out);
 }
 
+static int shown(const kefu_write_opts *o, const char *name)
+{
+	if (!o->columns)
+		return 1;
+	for (size_t i = 0; o->columns[i]; i++)
+		if (!strcmp(o->columns[i], name))
+			return 1;
+	return 0;
+}
+
 int kefu_write_text(const kefu_table *t, FILE *out, const kefu_write_opts *o, kefu_err *err)
 {
 	size_t nc = t->ncols, nr = t->nrows;
@@ -75,6 +85,11 @@ int kefu_write_text(const kefu_table *t, FILE *out, const kefu_write_opts *o, ke
 		kefu_free(txt);
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	}
+	/* the last shown column needs no padding */
+	size_t last = 0;
+	for (size_t c = 0; c < nc; c++)
+		if (shown(o, t->cols[c].name))
+			last = c;
 	for (size_t c = 0; c < nc; c++) {
 		const char *h = o->zh ? t->cols[c].zh : t->cols[c].name;
 		w[c] = kefu_display_width(h, strlen(h));
@@ -98,30 +113,38 @@ int kefu_write_text(const kefu_table *t, FILE *out, const kefu_write_opts *o, ke
 		fprintf(out, "%s: %s\n", t->meta_key[i], t->meta_val[i]);
 	if (t->nmeta)
 		fputc('\n', out);
+	int first = 1;
 	for (size_t c = 0; c < nc; c++) {
+		if (!shown(o, t->cols[c].name))
+			continue;
 		const char *h = o->zh ? t->cols[c].zh : t->cols[c].name;
 		size_t dw = kefu_display_width(h, strlen(h));
-		if (c)
+		if (!first)
 			fputs("  ", out);
+		first = 0;
 		if (t->cols[c].type != KEFU_T_TEXT)
 			pad(out, w[c] - dw);
 		fputs(o->color ? "\033[1m" : "", out);
 		fputs(h, out);
 		fputs(o->color ? "\033[0m" : "", out);
-		if (t->cols[c].type == KEFU_T_TEXT && c + 1 < nc)
+		if (t->cols[c].type == KEFU_T_TEXT && c < last)
 			pad(out, w[c] - dw);
 	}
 	fputc('\n', out);
 	for (size_t r = 0; r < nr; r++) {
+		first = 1;
 		for (size_t c = 0; c < nc; c++) {
+			if (!shown(o, t->cols[c].name))
+				continue;
 			const char *s = txt[r * nc + c];
 			size_t dw = kefu_display_width(s, strlen(s));
-			if (c)
+			if (!first)
 				fputs("  ", out);
+			first = 0;
 			if (t->cols[c].type != KEFU_T_TEXT)
 				pad(out, w[c] - dw);
 			put_clean(out, s);
-			if (t->cols[c].type == KEFU_T_TEXT && c + 1 < nc)
+			if (t->cols[c].type == KEFU_T_TEXT && c < last)
 				pad(out, w[c] - dw);
 		}
 		fputc('\n', out);

@@ -285,6 +285,16 @@ int kpi_session_meta(const kpi_session *s, kefu_table *t)
 	return rc;
 }
 
+/* The five numbers merchants judge by, plus what explains them. */
+const char *const kpi_summary_columns[] = {
+	"shop", "agent", "team", "vendor", "day", "period", "from", "to", "consults", "received",
+	"inquiries", "converted", "first_resp_s", "avg_resp_s", "reply_rate", "three_min_rate",
+	"conv_rate", "sales_fen", "aov", "dsr_service", "paid_fen", "silent_fen", "provisional",
+	/* chats */
+	"buyer", "first_buyer_ts", "end", "received", "inquiry", "first_resp_s", "resp_n",
+	"converted", "credited_orders", NULL};
+const char *const *kpi_term_columns = kpi_summary_columns;
+
 static const char *ext_of(const char *path)
 {
 	const char *dot = strrchr(path, '.');
@@ -303,6 +313,7 @@ static int write_one(const kefu_table *t, FILE *f, const char *format, int zh, i
 	if (!strcmp(format, "json"))
 		return kefu_write_json(t, f, &wo, err);
 	wo.color = f == stdout && cli_color_ok();
+	wo.columns = kpi_term_columns;
 	return kefu_write_text(t, f, &wo, err);
 }
 

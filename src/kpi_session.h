@@ -56,4 +56,8 @@ int kpi_session_meta(const kpi_session *s, kefu_table *t);
 int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *format, int zh,
 		      int excel);
 
+/* Terminal column set: NULL = all columns (--wide), else the summary set. */
+extern const char *const kpi_summary_columns[];
+extern const char *const *kpi_term_columns;
+
 #endif

@@ -16,6 +16,13 @@
 
 static const kefu_command commands[] = {
 	/* KEFU_COMMAND_TABLE: one row per command */
+	{"import", cmd_import, "import chats, orders, ratings, evals, roster into the store"},
+	{"export", cmd_export, "export stored rows as canonical CSV"},
+	{"settings", cmd_settings, "show or set per-shop settings (versioned)"},
+	{"kpi", cmd_kpi, "compute the KPI rollup from files or the store"},
+	{"chats", cmd_chats, "one row per chat with its quantities and credited orders"},
+	{"gen", cmd_gen, "generate deterministic synthetic demo/benchmark data"},
+	{"demo", cmd_demo, "generate demo data, import it and print a weekly KPI report"},
 	{NULL, NULL, NULL},
 };
 

@@ -77,9 +77,10 @@ typedef struct kefu_write_opts {
 	int excel_bom;   /* CSV: write a UTF-8 BOM */
 	int color;       /* terminal: ANSI colors allowed */
 	int meta;        /* CSV: leading '#' lines with the settings used */
+	const char *const *columns; /* terminal: only these columns (NULL-terminated); NULL = all */
 } kefu_write_opts;
 
-#define KEFU_WRITE_OPTS_INIT {0, 0, 0, 0}
+#define KEFU_WRITE_OPTS_INIT {0, 0, 0, 0, NULL}
 
 /* Writers return 0 or KEFU_EIO. */
 int kefu_write_csv(const kefu_table *t, FILE *out, const kefu_write_opts *o, kefu_err *err);
