@@ -2,8 +2,10 @@
  * common.c - error context, allocation wrappers with fault injection, and
  * small helpers shared by every module.
  */
+#define _GNU_SOURCE /* madvise(MADV_HUGEPAGE) */
 #include "kefu/common.h"
 
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,25 +23,51 @@ static int alloc_should_fail(void)
 	return --alloc_fail_countdown == 0;
 }
 
+/* Page faults are expensive on our machines: ask for transparent huge
+ * pages on big blocks (glibc serves them with mmap), which cuts the number
+ * of faults by up to 512x. Only advice: failure changes nothing. */
+#define HUGE_MIN ((size_t)8 << 20)
+static void advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	if (!p || n < HUGE_MIN)
+		return;
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)n;
+#endif
+}
+
 void *kefu_malloc(size_t n)
 {
 	if (alloc_should_fail())
 		return NULL;
-	return malloc(n ? n : 1);
+	void *p = malloc(n ? n : 1);
+	advise_huge(p, n);
+	return p;
 }
 
 void *kefu_calloc(size_t count, size_t size)
 {
 	if (alloc_should_fail())
 		return NULL;
-	return calloc(count ? count : 1, size ? size : 1);
+	void *p = calloc(count ? count : 1, size ? size : 1);
+	if (p && size && count <= SIZE_MAX / size)
+		advise_huge(p, count * size);
+	return p;
 }
 
 void *kefu_realloc(void *p, size_t n)
 {
 	if (alloc_should_fail())
 		return NULL;
-	return realloc(p, n ? n : 1);
+	void *q = realloc(p, n ? n : 1);
+	advise_huge(q, n);
+	return q;
 }
 
 void kefu_free(void *p) { free(p); }

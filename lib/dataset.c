@@ -99,6 +99,12 @@ static int intern(kefu_dict *d, kefu_str s, uint32_t *id)
 	return kefu_dict_intern(d, s.p, s.n, id);
 }
 
+static int same_as(const kefu_dict *d, uint32_t id, kefu_str s)
+{
+	kefu_str p = kefu_dict_get(d, id);
+	return p.n == s.n && memcmp(p.p, s.p, s.n) == 0;
+}
+
 static int add_message(kefu_dataset *ds, const kefu_message_rec *r)
 {
 	kefu_messages *m = &ds->msg;
@@ -107,8 +113,17 @@ static int add_message(kefu_dataset *ds, const kefu_message_rec *r)
 	if (grow_cols(cols, sizeof cols / sizeof cols[0], &m->cap, m->n + 1))
 		return KEFU_ENOMEM;
 	size_t i = m->n;
-	if (intern(ds->shops, r->shop, &m->shop[i]) || intern(ds->agents, r->agent, &m->agent[i]) ||
-	    intern(ds->buyers, r->buyer, &m->buyer[i]))
+	/* Rows usually come in runs of one shop and agent: reuse the previous
+	 * row's ids when the bytes match, skipping two hash lookups. */
+	if (i > 0 && same_as(ds->shops, m->shop[i - 1], r->shop))
+		m->shop[i] = m->shop[i - 1];
+	else if (intern(ds->shops, r->shop, &m->shop[i]))
+		return KEFU_ENOMEM;
+	if (i > 0 && same_as(ds->agents, m->agent[i - 1], r->agent))
+		m->agent[i] = m->agent[i - 1];
+	else if (intern(ds->agents, r->agent, &m->agent[i]))
+		return KEFU_ENOMEM;
+	if (intern(ds->buyers, r->buyer, &m->buyer[i]))
 		return KEFU_ENOMEM;
 	m->dir[i] = (uint8_t)r->dir;
 	m->ts[i] = r->ts;

@@ -275,6 +275,8 @@ int32_t kefu_tz_offset_at(const kefu_tz *tz, int64_t t)
 {
 	if (tz->n == 0 || t < tz->at[0])
 		return tz->off_before;
+	if (t >= tz->at[tz->n - 1]) /* the common case: after the last transition */
+		return tz->off_after[tz->n - 1];
 	size_t lo = 0, hi = tz->n; /* find last at[i] <= t */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;

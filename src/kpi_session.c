@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli_util.h"
@@ -76,6 +77,25 @@ static int on_reject(void *ctx, const char *file, long line, long col, const cha
 	return 0;
 }
 
+/* KEFU_TIMING=1 prints the wall time of each phase to stderr. */
+static void phase(const char *name)
+{
+	static struct timespec last;
+	static int on = -1;
+	if (on < 0) {
+		const char *e = getenv("KEFU_TIMING");
+		on = e && e[0] == '1';
+	}
+	if (!on)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (name && last.tv_sec)
+		fprintf(stderr, "kefu: timing: %-10s %.3f s\n", name,
+			(double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9);
+	last = now;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -120,6 +140,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 		return KEFU_EXIT_FAIL;
 	}
 	kefu_store *st = NULL;
+	phase(NULL);
 	if (o->db) {
 		if (kefu_store_open_ex(&st, o->db, KEFU_STORE_NOCREATE, &err) ||
 		    kefu_store_load(st, s->ds, &err)) {
@@ -140,6 +161,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 		}
 		s->rejected = lc.rejected;
 	}
+	phase("load");
 	if (kefu_dataset_finalize(s->ds, &err)) {
 		cli_print_err(&err);
 		kefu_store_close(st);
@@ -179,6 +201,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 		}
 	}
 	kefu_store_close(st);
+	phase("finalize");
 	kefu_kpi_opts ko = KEFU_KPI_OPTS_INIT;
 	ko.shop_settings = s->vs;
 	ko.n_shop_settings = s->nvs;
@@ -210,6 +233,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 		cli_print_err(&err);
 		return KEFU_EXIT_FAIL;
 	}
+	phase("engine");
 	return 0;
 }
 

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package kefu needs to build, test and benchmark.
+# Idempotent; needs root (or sudo). Used by setup.sh and .ci/run.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+PKGS=(build-essential cmake ninja-build pkg-config git
+      libsqlite3-dev libjansson-dev libcmocka-dev
+      sqlite3 tzdata clang libclang-rt-14-dev valgrind time ca-certificates)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
