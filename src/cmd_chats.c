@@ -34,6 +34,7 @@ static void usage(FILE *f)
 	      "      --zh                 Chinese column labels, table-style numbers\n"
 	      "      --excel              CSV with a UTF-8 BOM for Excel\n"
 	      "      --wide               terminal table with every column (CSV/JSON always have all)\n"
+	      "      --meta               CSV: first lines '# key: value' with the settings used\n"
 	      "  -q, --quiet              do not list rejected input rows\n"
 	      "  -h, --help               show this help\n"
 	      "\n"
@@ -54,7 +55,7 @@ int cmd_chats(int argc, char **argv)
 		{"set", required_argument, 0, 0},    {"as-of", required_argument, 0, 0},
 		{"format", required_argument, 0, 0}, {"output", required_argument, 0, 'o'},
 		{"zh", no_argument, 0, 0},           {"excel", no_argument, 0, 0},
-		{"wide", no_argument, 0, 0},
+		{"wide", no_argument, 0, 0},          {"meta", no_argument, 0, 0},
 		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
 	kpi_session_opts o;
@@ -105,6 +106,8 @@ int cmd_chats(int argc, char **argv)
 			excel = 1;
 		} else if (!strcmp(name, "wide")) {
 			kpi_term_columns = NULL;
+		} else if (!strcmp(name, "meta")) {
+			kpi_csv_meta = 1;
 		}
 	}
 	o.files = argv + optind;

@@ -318,6 +318,7 @@ const char *const kpi_summary_columns[] = {
 	"buyer", "first_buyer_ts", "end", "received", "inquiry", "first_resp_s", "resp_n",
 	"converted", "credited_orders", NULL};
 const char *const *kpi_term_columns = kpi_summary_columns;
+int kpi_csv_meta;
 
 static const char *ext_of(const char *path)
 {
@@ -332,6 +333,7 @@ static int write_one(const kefu_table *t, FILE *f, const char *format, int zh, i
 	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
 	wo.zh = zh;
 	wo.excel_bom = excel;
+	wo.meta = kpi_csv_meta;
 	if (!strcmp(format, "csv"))
 		return kefu_write_csv(t, f, &wo, err);
 	if (!strcmp(format, "json"))

@@ -59,5 +59,7 @@ int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *f
 /* Terminal column set: NULL = all columns (--wide), else the summary set. */
 extern const char *const kpi_summary_columns[];
 extern const char *const *kpi_term_columns;
+/* CSV: write the settings used as leading '#' lines (--meta). */
+extern int kpi_csv_meta;
 
 #endif
