@@ -1,0 +1,80 @@
+/*
+ * store_int.h - internals shared by the store's source files (store.c:
+ * open, schema, statement cache and name caches; store_import.c,
+ * store_load.c, store_export.c, store_settings.c). Not installed.
+ */
+#ifndef KEFU_STORE_INT_H
+#define KEFU_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "kefu/store.h"
+
+/* Every SQL statement the store runs, prepared once and reused. */
+enum store_stmt {
+	S_DIM_GET0, S_DIM_GET1, S_DIM_GET2, /* id by name: shop, agent, buyer */
+	S_DIM_ADD0, S_DIM_ADD1, S_DIM_ADD2,
+	S_MSG_INS, S_MSG_GET,
+	S_ORD_INS, S_ORD_GET, S_ORD_AUDIT, S_ORD_UPD,
+	S_RAT_INS, S_RAT_GET, S_RAT_AUDIT, S_RAT_UPD,
+	S_EV_INS, S_EV_GET,
+	S_ROS_INS, S_ROS_GET, S_ROS_AUDIT, S_ROS_UPD,
+	S_PRE_INS,
+	S_RUN_BEGIN, S_RUN_FILE, S_RUN_FINISH, S_RUN_COUNTS,
+	S_SET_PUT, S_SET_ROWS,
+	S_COUNT
+};
+
+/* The three name dimensions. */
+enum store_dim { DIM_SHOP = 0, DIM_AGENT = 1, DIM_BUYER = 2, DIM_COUNT };
+
+/* name -> id cache of one dimension table (open addressing). Holds only
+ * ids that exist in the database or in the open transaction; cleared on
+ * rollback. */
+typedef struct store_name_slot {
+	uint64_t h;
+	int64_t id; /* 0 = empty slot */
+	char *name;
+	size_t n;
+} store_name_slot;
+
+typedef struct store_name_cache {
+	store_name_slot *slot;
+	size_t cap, used;
+} store_name_cache;
+
+struct kefu_store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_COUNT];
+	store_name_cache dim[DIM_COUNT];
+	int in_import;
+	kefu_store_import_opts iopts;
+	kefu_import_stats stats;
+	long file_seq;
+};
+
+/* Sets err from the connection's last error: "<what>: <sqlite message>". */
+int store_fail(kefu_store *st, kefu_err *err, const char *what);
+/* The prepared statement id, reset and ready for binding (NULL + err). */
+sqlite3_stmt *store_stmt(kefu_store *st, enum store_stmt id, kefu_err *err);
+/* Runs a constant SQL text (no data in it). */
+int store_exec(kefu_store *st, const char *sql, kefu_err *err);
+/* Binds a slice as text (empty slices bind "", never NULL). */
+int store_bind_str(sqlite3_stmt *s, int i, kefu_str v);
+/* Id of a name in a dimension table, inserting it when absent. */
+int store_dim_id(kefu_store *st, enum store_dim d, kefu_str name, int64_t *id, kefu_err *err);
+/* Forgets every cached name (after a rollback). */
+void store_dim_cache_clear(kefu_store *st);
+
+/* Formats instant t as "YYYY-MM-DDTHH:MM:SSZ" (buf >= 32). */
+void store_format_utc(int64_t t, char *buf);
+/* Formats t for export: local time in tz, or ISO 8601 with the offset
+ * when the local time is ambiguous (buf >= 40). */
+void store_format_ts(const kefu_tz *tz, int64_t t, char *buf);
+/* Appends one CSV field (RFC 4180 quoting) to out; sep written before it
+ * unless first. Returns 0 or EOF. */
+int store_csv_field(FILE *out, const char *p, size_t n, int first);
+/* The same appended to a growable buffer (kefu_free it); KEFU_ENOMEM. */
+int store_csv_append(char **buf, size_t *len, size_t *cap, const char *p, size_t n, int first);
+
+#endif
