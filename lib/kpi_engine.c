@@ -233,6 +233,12 @@ static int walk_messages(engine *e, kefu_key3 **auto_out, size_t *n_auto_out)
 	 * from the columns (random access is what costs at 10M rows) */
 	for (size_t i = 0; i < n; i++)
 		mday[i] = day_of(e, k[i].aux, (int64_t)(k[i].lo >> 2) + min_ts);
+	/* A chat has at least one message: reserve the upper bound (untouched
+	 * pages cost nothing) so the array never moves while it grows. */
+	if (kefu_grow((void **)&r->chats, &e->chats_cap, n + 1, sizeof(kefu_chat))) {
+		rc = KEFU_ENOMEM;
+		goto done;
+	}
 
 	size_t i = 0;
 	while (i < n) {

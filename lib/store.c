@@ -35,9 +35,10 @@ static const char schema_sql[] =
 	" unchanged INTEGER NOT NULL, updated INTEGER NOT NULL,"
 	" conflicts INTEGER NOT NULL, rejected INTEGER NOT NULL,"
 	" PRIMARY KEY(run_id, kind)) STRICT, WITHOUT ROWID;"
-	/* messages: the key is the whole row; h is a 64-bit hash of it, made
-	 * unique by linear probing (store_import.c) */
-	"CREATE TABLE messages(id INTEGER PRIMARY KEY, h INTEGER NOT NULL UNIQUE,"
+	/* messages: the key is the whole row; h (the rowid) is its 64-bit key
+	 * hash with the time in the high half, made unique by linear probing
+	 * (store_import.c) */
+	"CREATE TABLE messages(h INTEGER PRIMARY KEY,"
 	" shop_id INTEGER NOT NULL REFERENCES dim_shop(id),"
 	" buyer_id INTEGER NOT NULL REFERENCES dim_buyer(id),"
 	" agent_id INTEGER NOT NULL REFERENCES dim_agent(id),"

@@ -102,7 +102,7 @@ static int64_t col_int_or(sqlite3_stmt *s, int i, int64_t none)
 enum { L_MSG, L_ORD, L_RAT, L_EV, L_ROS, L_PRE, L_COUNT };
 
 static const char *const load_sql[L_COUNT] = {
-	[L_MSG] = "SELECT shop_id, buyer_id, agent_id, dir, ts, text FROM messages ORDER BY id",
+	[L_MSG] = "SELECT shop_id, buyer_id, agent_id, dir, ts, text FROM messages ORDER BY h",
 	[L_ORD] = "SELECT shop_id, order_id, buyer_id, status, created, paid, amount, items,"
 		  " refund FROM orders ORDER BY id",
 	[L_RAT] = "SELECT shop_id, order_id, buyer_id, ts, dsr_desc, dsr_service, dsr_shipping"

@@ -4,6 +4,7 @@
  */
 #include "commands.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,6 +45,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* A fixed mmap threshold keeps big columns in their own mappings, so
+	 * growing them is an mremap, not a copy (glibc otherwise raises the
+	 * threshold after the first free and serves 32 MB arrays from the heap). */
+	mallopt(M_MMAP_THRESHOLD, 4 << 20);
 	if (argc < 2) {
 		usage(stderr);
 		return KEFU_EXIT_USAGE;
