@@ -75,13 +75,8 @@ typedef struct {
 	size_t elsz;
 } col;
 
-static int grow_cols(col *cols, size_t ncols, size_t *cap, size_t need)
+static int resize_cols(col *cols, size_t ncols, size_t *cap, size_t ncap)
 {
-	if (need <= *cap)
-		return 0;
-	size_t ncap = *cap ? *cap * 2 : 1024;
-	while (ncap < need)
-		ncap *= 2;
 	for (size_t i = 0; i < ncols; i++) {
 		void *p = kefu_realloc(*cols[i].arr, ncap * cols[i].elsz);
 		if (!p)
@@ -90,6 +85,16 @@ static int grow_cols(col *cols, size_t ncols, size_t *cap, size_t need)
 	}
 	*cap = ncap;
 	return 0;
+}
+
+static int grow_cols(col *cols, size_t ncols, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	while (ncap < need)
+		ncap *= 2;
+	return resize_cols(cols, ncols, cap, ncap);
 }
 
 #define COL(a) {(void **)&(a), sizeof *(a)}
@@ -229,6 +234,25 @@ static int add_presence(kefu_dataset *ds, const kefu_presence_rec *r)
 	p->login[p->n] = r->login;
 	p->logout[p->n] = r->logout;
 	p->n++;
+	return 0;
+}
+
+int kefu_dataset_reserve(kefu_dataset *ds, kefu_kind kind, size_t rows)
+{
+	if (kind == KEFU_KIND_MESSAGES) {
+		kefu_messages *m = &ds->msg;
+		col cols[] = {COL(m->shop), COL(m->agent), COL(m->buyer), COL(m->dir),
+			      COL(m->ts),   COL(m->text_hash), COL(m->chars)};
+		if (m->n + rows > m->cap)
+			return resize_cols(cols, sizeof cols / sizeof cols[0], &m->cap, m->n + rows);
+	} else if (kind == KEFU_KIND_ORDERS) {
+		kefu_orders *o = &ds->ord;
+		col cols[] = {COL(o->shop), COL(o->buyer),  COL(o->order_id), COL(o->status),
+			      COL(o->created), COL(o->paid), COL(o->amount),  COL(o->items),
+			      COL(o->refund), COL(o->seq)};
+		if (o->n + rows > o->cap)
+			return resize_cols(cols, sizeof cols / sizeof cols[0], &o->cap, o->n + rows);
+	}
 	return 0;
 }
 
@@ -463,4 +487,166 @@ int kefu_dataset_finalize(kefu_dataset *ds, kefu_err *err)
 fail:
 	kefu_free(map);
 	return kefu_err_set(err, rc, "out of memory while finalizing the dataset");
+}
+
+/* Builds old-id -> dst-id maps by interning each of src's strings in dst. */
+static int map_dict(kefu_dict *dst, const kefu_dict *src, uint32_t **out)
+{
+	uint32_t n = kefu_dict_size(src);
+	uint32_t *map = kefu_malloc(((size_t)n + 1) * sizeof *map);
+	if (!map)
+		return KEFU_ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		kefu_str s = kefu_dict_get(src, i);
+		if (kefu_dict_intern(dst, s.p, s.n, &map[i])) {
+			kefu_free(map);
+			return KEFU_ENOMEM;
+		}
+	}
+	*out = map;
+	return 0;
+}
+
+static uint32_t mapped(const uint32_t *map, uint32_t id)
+{
+	return id == KEFU_NO_ID ? KEFU_NO_ID : map[id];
+}
+
+int kefu_dataset_merge(kefu_dataset *dst, const kefu_dataset *src, kefu_err *err)
+{
+	if (dst->finalized || src->finalized)
+		return kefu_err_set(err, KEFU_EINVAL, "cannot merge finalized datasets");
+	enum { SHOP, AGENT, BUYER, OID, STATUS, VENDOR, TEAM, TEXT, NDICT };
+	kefu_dict *dd[NDICT] = {dst->shops,    dst->agents,  dst->buyers, dst->order_ids,
+				dst->statuses, dst->vendors, dst->teams,  dst->texts};
+	const kefu_dict *sd[NDICT] = {src->shops,    src->agents,  src->buyers, src->order_ids,
+				      src->statuses, src->vendors, src->teams,  src->texts};
+	uint32_t *map[NDICT] = {0};
+	int rc = 0;
+	for (int i = 0; i < NDICT && !rc; i++)
+		rc = map_dict(dd[i], sd[i], &map[i]);
+	if (rc)
+		goto done;
+	/* messages */
+	{
+		const kefu_messages *m = &src->msg;
+		kefu_messages *t = &dst->msg;
+		col cols[] = {COL(t->shop), COL(t->agent), COL(t->buyer), COL(t->dir),
+			      COL(t->ts),   COL(t->text_hash), COL(t->chars)};
+		if ((rc = grow_cols(cols, sizeof cols / sizeof cols[0], &t->cap, t->n + m->n)))
+			goto done;
+		for (size_t i = 0; i < m->n; i++) {
+			size_t j = t->n + i;
+			t->shop[j] = map[SHOP][m->shop[i]];
+			t->agent[j] = map[AGENT][m->agent[i]];
+			t->buyer[j] = map[BUYER][m->buyer[i]];
+		}
+		memcpy(t->dir + t->n, m->dir, m->n * sizeof *m->dir);
+		memcpy(t->ts + t->n, m->ts, m->n * sizeof *m->ts);
+		memcpy(t->text_hash + t->n, m->text_hash, m->n * sizeof *m->text_hash);
+		memcpy(t->chars + t->n, m->chars, m->n * sizeof *m->chars);
+		t->n += m->n;
+	}
+	/* orders: seq continues after dst's rows */
+	{
+		const kefu_orders *o = &src->ord;
+		kefu_orders *t = &dst->ord;
+		col cols[] = {COL(t->shop), COL(t->buyer),  COL(t->order_id), COL(t->status),
+			      COL(t->created), COL(t->paid), COL(t->amount),  COL(t->items),
+			      COL(t->refund), COL(t->seq)};
+		if ((rc = grow_cols(cols, sizeof cols / sizeof cols[0], &t->cap, t->n + o->n)))
+			goto done;
+		for (size_t i = 0; i < o->n; i++) {
+			size_t j = t->n + i;
+			t->shop[j] = map[SHOP][o->shop[i]];
+			t->buyer[j] = map[BUYER][o->buyer[i]];
+			t->order_id[j] = map[OID][o->order_id[i]];
+			t->status[j] = map[STATUS][o->status[i]];
+			t->created[j] = o->created[i];
+			t->paid[j] = o->paid[i];
+			t->amount[j] = o->amount[i];
+			t->items[j] = o->items[i];
+			t->refund[j] = o->refund[i];
+			t->seq[j] = (uint32_t)j;
+		}
+		t->n += o->n;
+	}
+	{
+		const kefu_ratings *r = &src->rat;
+		kefu_ratings *t = &dst->rat;
+		col cols[] = {COL(t->shop), COL(t->order_id), COL(t->buyer),    COL(t->ts),
+			      COL(t->desc), COL(t->service),  COL(t->shipping), COL(t->seq)};
+		if ((rc = grow_cols(cols, sizeof cols / sizeof cols[0], &t->cap, t->n + r->n)))
+			goto done;
+		for (size_t i = 0; i < r->n; i++) {
+			size_t j = t->n + i;
+			t->shop[j] = map[SHOP][r->shop[i]];
+			t->order_id[j] = map[OID][r->order_id[i]];
+			t->buyer[j] = map[BUYER][r->buyer[i]];
+			t->ts[j] = r->ts[i];
+			t->desc[j] = r->desc[i];
+			t->service[j] = r->service[i];
+			t->shipping[j] = r->shipping[i];
+			t->seq[j] = (uint32_t)j;
+		}
+		t->n += r->n;
+	}
+	{
+		const kefu_evals *e = &src->ev;
+		kefu_evals *t = &dst->ev;
+		col cols[] = {COL(t->shop), COL(t->agent), COL(t->buyer),
+			      COL(t->ts),   COL(t->level), COL(t->seq)};
+		if ((rc = grow_cols(cols, sizeof cols / sizeof cols[0], &t->cap, t->n + e->n)))
+			goto done;
+		for (size_t i = 0; i < e->n; i++) {
+			size_t j = t->n + i;
+			t->shop[j] = map[SHOP][e->shop[i]];
+			t->agent[j] = map[AGENT][e->agent[i]];
+			t->buyer[j] = map[BUYER][e->buyer[i]];
+			t->ts[j] = e->ts[i];
+			t->level[j] = e->level[i];
+			t->seq[j] = (uint32_t)j;
+		}
+		t->n += e->n;
+	}
+	{
+		const kefu_roster *r = &src->roster;
+		kefu_roster *t = &dst->roster;
+		col cols[] = {COL(t->agent),   COL(t->vendor), COL(t->team),
+			      COL(t->name),    COL(t->from_day), COL(t->to_day),
+			      COL(t->base_month_fen), COL(t->commission_rate)};
+		if ((rc = grow_cols(cols, sizeof cols / sizeof cols[0], &t->cap, t->n + r->n)))
+			goto done;
+		for (size_t i = 0; i < r->n; i++) {
+			size_t j = t->n + i;
+			t->agent[j] = map[AGENT][r->agent[i]];
+			t->vendor[j] = map[VENDOR][r->vendor[i]];
+			t->team[j] = map[TEAM][r->team[i]];
+			t->name[j] = map[TEXT][r->name[i]];
+			t->from_day[j] = r->from_day[i];
+			t->to_day[j] = r->to_day[i];
+			t->base_month_fen[j] = r->base_month_fen[i];
+			t->commission_rate[j] = mapped(map[TEXT], r->commission_rate[i]);
+		}
+		t->n += r->n;
+	}
+	{
+		const kefu_presence *p = &src->pres;
+		kefu_presence *t = &dst->pres;
+		col cols[] = {COL(t->agent), COL(t->login), COL(t->logout)};
+		if ((rc = grow_cols(cols, sizeof cols / sizeof cols[0], &t->cap, t->n + p->n)))
+			goto done;
+		for (size_t i = 0; i < p->n; i++) {
+			t->agent[t->n + i] = map[AGENT][p->agent[i]];
+			t->login[t->n + i] = p->login[i];
+			t->logout[t->n + i] = p->logout[i];
+		}
+		t->n += p->n;
+	}
+done:
+	for (int i = 0; i < NDICT; i++)
+		kefu_free(map[i]);
+	if (rc)
+		return kefu_err_set(err, rc, "out of memory while merging datasets");
+	return 0;
 }

@@ -234,11 +234,65 @@ static void test_totals_reconcile(void **state)
 	free_lines(&e);
 }
 
+/* Loading the rows into two datasets and merging them gives the same
+ * report as one dataset (the parallel loader relies on this). */
+static void test_merge_equals_single_load(void **state)
+{
+	(void)state;
+	rng_state = 7;
+	lines m = {0}, o = {0}, r = {0}, e = {0};
+	make_data(&m, &o, &r, &e);
+	const char *hdr[4] = {"shop,buyer,agent,dir,ts,text",
+			      "shop,order_id,buyer,created,paid,amount,items,status,refund",
+			      "shop,order_id,buyer,ts,desc,service,shipping", "shop,agent,buyer,ts,level"};
+	lines *all[4] = {&m, &o, &r, &e};
+	kefu_report_opts ro = KEFU_REPORT_OPTS_INIT;
+	ro.by = KEFU_BY_AGENT;
+	char *whole[5];
+	for (int i = 0; i < 4; i++)
+		whole[i] = join(hdr[i], all[i]);
+	whole[4] = NULL;
+	tu_run one;
+	tu_run_texts(&one, (const char *const *)whole, NULL, &ro);
+	char *expect = tu_csv(one.table);
+	tu_run_free(&one);
+	/* first half of every kind in a, second half in b */
+	kefu_dataset *a, *b;
+	assert_int_equal(kefu_dataset_new(&a), 0);
+	assert_int_equal(kefu_dataset_new(&b), 0);
+	for (int i = 0; i < 4; i++) {
+		size_t half = all[i]->n / 2;
+		lines first = {all[i]->l, half, half}, second = {all[i]->l + half, all[i]->n - half, 0};
+		char *t1 = join(hdr[i], &first), *t2 = join(hdr[i], &second);
+		tu_load_text(a, t1);
+		tu_load_text(b, t2);
+		free(t1);
+		free(t2);
+	}
+	kefu_err err = KEFU_ERR_INIT;
+	assert_int_equal(kefu_dataset_merge(a, b, &err), 0);
+	kefu_dataset_free(b);
+	tu_run merged;
+	tu_run_dataset(&merged, a, NULL, &ro);
+	char *got = tu_csv(merged.table);
+	assert_string_equal(expect, got);
+	free(expect);
+	free(got);
+	tu_run_free(&merged);
+	for (int i = 0; i < 4; i++)
+		free(whole[i]);
+	free_lines(&m);
+	free_lines(&o);
+	free_lines(&r);
+	free_lines(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_shuffle_invariance),
 		cmocka_unit_test(test_totals_reconcile),
+		cmocka_unit_test(test_merge_equals_single_load),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

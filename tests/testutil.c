@@ -188,3 +188,37 @@ char *tu_csv(const kefu_table *t)
 	fclose(f);
 	return buf;
 }
+
+static int add_only(void *ctx, const kefu_record *rec, const char *file, long line, kefu_err *err)
+{
+	(void)file;
+	(void)line;
+	return kefu_dataset_add((kefu_dataset *)ctx, rec, err);
+}
+
+static int reject_fails(void *ctx, const char *file, long line, long col, const char *column,
+			const char *reason, kefu_str raw)
+{
+	(void)ctx;
+	(void)raw;
+	fail_msg("unexpected reject %s:%ld:%ld: %s: %s", file, line, col, column, reason);
+	return -1;
+}
+
+void tu_load_text(kefu_dataset *ds, const char *text)
+{
+	kefu_err err = KEFU_ERR_INIT;
+	kefu_load_opts lo = KEFU_LOAD_OPTS_INIT;
+	lo.default_tz = default_tz();
+	kefu_load_stats ls;
+	if (kefu_load_mem(text, strlen(text), "text.csv", &lo, add_only, reject_fails, ds, &ls, &err))
+		fail_msg("load: %s", err.msg);
+}
+
+void tu_run_dataset(tu_run *r, kefu_dataset *ds, const char *const *sets,
+		    const kefu_report_opts *ro)
+{
+	memset(r, 0, sizeof *r);
+	r->ds = ds;
+	finish(r, sets, ro);
+}

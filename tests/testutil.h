@@ -31,6 +31,11 @@ void tu_run_texts(tu_run *r, const char *const *csv_texts, const char *const *se
 void tu_run_files(tu_run *r, const char *const *paths, const char *const *sets,
 		  const kefu_report_opts *ro);
 void tu_run_free(tu_run *r);
+/* Loads CSV text into a dataset (Asia/Shanghai for naive timestamps). */
+void tu_load_text(kefu_dataset *ds, const char *csv_text);
+/* Runs settings, engine and report on a dataset the caller built (taken over). */
+void tu_run_dataset(tu_run *r, kefu_dataset *ds, const char *const *sets,
+		    const kefu_report_opts *ro);
 
 /* Finds the row whose text key columns match (e.g. {"agent","s1:amy","day",
  * "2023-03-01", NULL}); returns -1 if none. */

@@ -105,6 +105,17 @@ void kefu_dataset_free(kefu_dataset *ds);
 /* Appends one record (any kind). Copies / interns every string. */
 int kefu_dataset_add(kefu_dataset *ds, const kefu_record *rec, kefu_err *err);
 int kefu_dataset_finalize(kefu_dataset *ds, kefu_err *err);
+/* Reserves room for `rows` more rows of a kind, so that loading a large
+ * file does not move its columns while they grow. Untouched reserved pages
+ * cost no memory. Optional; 0 or KEFU_ENOMEM. */
+int kefu_dataset_reserve(kefu_dataset *ds, kefu_kind kind, size_t rows);
+
+/* Appends every row of src (not finalized) to dst (not finalized), as if
+ * src's rows had been added after dst's: strings are interned into dst's
+ * dictionaries and ids remapped; insertion order (later rows of an order
+ * replace earlier ones) is kept. src is left unchanged. Used to load files
+ * or parts of a file in parallel, one dataset per thread. */
+int kefu_dataset_merge(kefu_dataset *dst, const kefu_dataset *src, kefu_err *err);
 
 /* Code points of UTF-8 text (invalid bytes count one each). */
 uint32_t kefu_utf8_count(const char *p, size_t n);
