@@ -113,9 +113,10 @@ GROUP BY shop, agent, buyer, day;
 
 -- 7. Chats with their span [start_t, end_t]: start = first B or A of the
 --    day, end = the latest of the last B or A of the day and the answers to
---    the day's runs (an answer may fall after midnight).
+--    the day's runs (an answer may fall after midnight). cid is an
+--    arbitrary integer id used only as a join key below.
 CREATE TABLE r_chat AS
-SELECT m.shop, m.agent, m.buyer, m.day, m.dname, m.buyer_msgs, m.agent_msgs, m.agent_chars,
+SELECT ROW_NUMBER() OVER () AS cid, m.shop, m.agent, m.buyer, m.day, m.dname, m.buyer_msgs, m.agent_msgs, m.agent_chars,
        m.start_t,
        CASE WHEN r.last_ans IS NOT NULL AND r.last_ans > m.last_t THEN r.last_ans ELSE m.last_t END AS end_t,
        CASE WHEN m.buyer_msgs > 0 THEN 1 ELSE 0 END AS consult,
@@ -132,13 +133,17 @@ WHERE m.start_t IS NOT NULL;
 
 -- 8. Inquiries: received chats whose buyer had no order in the shop paid in
 --    [f - 5 x 24 h, f) (售后 otherwise), whatever its status or refund.
-CREATE TABLE r_inq AS
-SELECT c.shop, c.agent, c.buyer, c.day, c.f
+--    Written as a join rather than NOT EXISTS so that SQLite can index it.
+CREATE TABLE r_after AS
+SELECT DISTINCT c.cid
 FROM r_chat c
-WHERE c.received = 1
-  AND NOT EXISTS (SELECT 1 FROM r_ord o
-                  WHERE o.shop = c.shop AND o.buyer = c.buyer
-                    AND o.paid_t >= c.f - 432000 AND o.paid_t < c.f);
+JOIN r_ord o ON o.shop = c.shop AND o.buyer = c.buyer
+WHERE c.received = 1 AND o.paid_t >= c.f - 432000 AND o.paid_t < c.f;
+
+CREATE TABLE r_inq AS
+SELECT c.cid, c.shop, c.agent, c.buyer, c.day, c.f
+FROM r_chat c
+WHERE c.received = 1 AND c.cid NOT IN (SELECT cid FROM r_after);
 
 -- 9. Crediting (section 6) of paid orders, for the creation event (kind 0)
 --    and the payment event (kind 1). Candidates are received chats of
@@ -175,13 +180,13 @@ WHERE o.paid_t IS NOT NULL;
 --     order in the shop whose credit_create is the chat's agent and that
 --     was created in [f, start of D + 2). Next day: also paid before D + 2.
 CREATE TABLE r_conv AS
-SELECT i.shop, i.agent, i.buyer, i.day,
+SELECT i.cid,
        1 AS converted,
        MAX(CASE WHEN p.paid_t < i.day + 172800 THEN 1 ELSE 0 END) AS converted_next_day
 FROM r_inq i
 JOIN r_paid p ON p.shop = i.shop AND p.buyer = i.buyer AND p.create_agent = i.agent
 WHERE p.created_t >= i.f AND p.created_t < i.day + 172800
-GROUP BY i.shop, i.agent, i.buyer, i.day;
+GROUP BY i.cid;
 
 -- 12. Max concurrency: sweep over the closed spans of the agent's chats of
 --     the day (all chats); at equal instants starts come before ends.
@@ -200,7 +205,7 @@ CREATE TABLE r_chat_agg AS
 SELECT c.shop, c.agent, c.day, MIN(c.dname) AS dname,
        SUM(c.consult) AS consults,
        SUM(c.received) AS received,
-       SUM(CASE WHEN i.buyer IS NOT NULL THEN 1 ELSE 0 END) AS inquiries,
+       SUM(CASE WHEN i.cid IS NOT NULL THEN 1 ELSE 0 END) AS inquiries,
        SUM(c.first_resp_sum_s) AS first_resp_sum_s, SUM(c.first_resp_n) AS first_resp_n,
        SUM(c.resp_sum_s) AS resp_sum_s, SUM(c.resp_n) AS resp_n,
        SUM(c.slow) AS slow_buyers,
@@ -211,8 +216,8 @@ SELECT c.shop, c.agent, c.day, MIN(c.dname) AS dname,
        SUM(COALESCE(v.converted, 0)) AS converted,
        SUM(COALESCE(v.converted_next_day, 0)) AS converted_next_day
 FROM r_chat c
-LEFT JOIN r_inq i ON i.shop = c.shop AND i.agent = c.agent AND i.buyer = c.buyer AND i.day = c.day
-LEFT JOIN r_conv v ON v.shop = c.shop AND v.agent = c.agent AND v.buyer = c.buyer AND v.day = c.day
+LEFT JOIN r_inq i ON i.cid = c.cid
+LEFT JOIN r_conv v ON v.cid = c.cid
 GROUP BY c.shop, c.agent, c.day;
 
 CREATE TABLE r_auto AS

@@ -329,9 +329,11 @@ static void rec_error(csv_rec *st, const char *msg, size_t arg)
  * Completes the current field whose content ends at stream offset cend and
  * whose raw bytes (closing quote included) end at rawend. The limits are
  * checked here, on stream offsets, so the result does not depend on how the
- * input was split into reads.
+ * input was split into reads. end_field is the inlined common case;
+ * end_field_slow handles limits, errors, growth and unescaping.
  */
-static int end_field(kefu_csv *r, csv_rec *st, uint64_t cend, uint64_t rawend, kefu_err *err)
+static __attribute__((noinline)) int end_field_slow(kefu_csv *r, csv_rec *st, uint64_t cend,
+						    uint64_t rawend, kefu_err *err)
 {
 	size_t len = (size_t)(cend - st->fld_abs);
 	if (len > r->max_field)
@@ -361,19 +363,40 @@ static int end_field(kefu_csv *r, csv_rec *st, uint64_t cend, uint64_t rawend, k
 			r->scratch = nb;
 			r->scr_cap = ncap;
 		}
-		const char *s = r->buf + (size_t)(st->fld_abs - r->base);
+		const char *s = r->buf + (size_t)(st->fld_abs - r->base), *e = s + len;
 		char *d = r->scratch + r->scr_n;
 		size_t o = 0;
-		for (size_t i = 0; i < len; i++) {
-			d[o++] = s[i];
-			if (s[i] == '"')
-				i++; /* skip the second quote of the pair */
+		while (s < e) {
+			/* inside the field quotes only come in pairs: keep one */
+			const char *q = memchr(s, '"', (size_t)(e - s));
+			size_t k = q ? (size_t)(q - s) + 1 : (size_t)(e - s);
+			memcpy(d + o, s, k);
+			o += k;
+			s += k;
+			if (q && s < e)
+				s++;
 		}
 		f->off = r->scr_n;
 		f->len = o;
 		f->scratch = 1;
 		r->scr_n += o;
 	}
+	return 0;
+}
+
+static inline int end_field(kefu_csv *r, csv_rec *st, uint64_t cend, uint64_t rawend,
+			    kefu_err *err)
+{
+	size_t len = (size_t)(cend - st->fld_abs);
+	if (__builtin_expect(len > r->max_field || rawend - st->rec_abs > r->max_record ||
+				     st->errcol || st->skipping || st->has_dq ||
+				     st->nf >= r->fldcap,
+			     0))
+		return end_field_slow(r, st, cend, rawend, err);
+	csv_fld *f = &r->flds[st->nf++];
+	f->off = (size_t)(st->fld_abs - st->rec_abs);
+	f->len = len;
+	f->scratch = 0;
 	return 0;
 }
 
@@ -519,6 +542,7 @@ int kefu_csv_next(kefu_csv *r, kefu_str **fields, size_t *nfields, long *line, k
 				r->pos = pos + 1;
 			} else {
 				state = ST_UNQ;
+				st.has_dq = 0;
 				st.fld_abs = r->base + pos;
 			}
 			continue;

@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+typedef struct slot {
+	uint64_t hash;
+	uint32_t id1; /* id + 1, 0 = empty */
+	uint32_t len;
+} slot;
+
 struct kefu_dict {
 	char *arena;
 	size_t arena_n, arena_cap;
@@ -15,7 +21,7 @@ struct kefu_dict {
 	uint32_t *len;    /* per id */
 	uint64_t *hash;   /* per id */
 	uint32_t n, cap;  /* ids, capacity of per-id arrays */
-	uint32_t *slots;  /* id + 1, 0 = empty */
+	slot *slots;      /* id + 1 (0 = empty) with the hash: one cache line per probe */
 	size_t nslots;    /* power of two */
 };
 
@@ -49,15 +55,15 @@ void kefu_dict_free(kefu_dict *d)
 
 static int rehash(kefu_dict *d, size_t nslots)
 {
-	uint32_t *slots = kefu_calloc(nslots, sizeof *slots);
+	slot *slots = kefu_calloc(nslots, sizeof *slots);
 	if (!slots)
 		return KEFU_ENOMEM;
 	size_t mask = nslots - 1;
 	for (uint32_t id = 0; id < d->n; id++) {
 		size_t i = (size_t)d->hash[id] & mask;
-		while (slots[i])
+		while (slots[i].id1)
 			i = (i + 1) & mask;
-		slots[i] = id + 1;
+		slots[i] = (slot){d->hash[id], id + 1, d->len[id]};
 	}
 	kefu_free(d->slots);
 	d->slots = slots;
@@ -65,18 +71,17 @@ static int rehash(kefu_dict *d, size_t nslots)
 	return 0;
 }
 
-static int lookup(const kefu_dict *d, const char *p, size_t n, uint64_t h, size_t *slot)
+static int lookup(const kefu_dict *d, const char *p, size_t n, uint64_t h, size_t *at)
 {
 	size_t mask = d->nslots - 1, i = (size_t)h & mask;
 	for (;;) {
-		uint32_t s = d->slots[i];
-		if (!s) {
-			*slot = i;
+		const slot *s = &d->slots[i];
+		if (!s->id1) {
+			*at = i;
 			return 0;
 		}
-		uint32_t id = s - 1;
-		if (d->hash[id] == h && d->len[id] == n && memcmp(d->arena + d->off[id], p, n) == 0) {
-			*slot = i;
+		if (s->hash == h && s->len == n && memcmp(d->arena + d->off[s->id1 - 1], p, n) == 0) {
+			*at = i;
 			return 1;
 		}
 		i = (i + 1) & mask;
@@ -85,9 +90,9 @@ static int lookup(const kefu_dict *d, const char *p, size_t n, uint64_t h, size_
 
 int kefu_dict_find(const kefu_dict *d, const char *p, size_t n, uint32_t *id)
 {
-	size_t slot;
-	if (lookup(d, p, n, kefu_hash_bytes(p, n), &slot)) {
-		*id = d->slots[slot] - 1;
+	size_t at;
+	if (lookup(d, p, n, kefu_hash_bytes(p, n), &at)) {
+		*id = d->slots[at].id1 - 1;
 		return 0;
 	}
 	return KEFU_ENOTFOUND;
@@ -98,9 +103,9 @@ int kefu_dict_intern(kefu_dict *d, const char *p, size_t n, uint32_t *id)
 	if (n > UINT32_MAX)
 		return KEFU_EINVAL;
 	uint64_t h = kefu_hash_bytes(p, n);
-	size_t slot;
-	if (lookup(d, p, n, h, &slot)) {
-		*id = d->slots[slot] - 1;
+	size_t at;
+	if (lookup(d, p, n, h, &at)) {
+		*id = d->slots[at].id1 - 1;
 		return 0;
 	}
 	if (d->n == UINT32_MAX - 1)
@@ -126,7 +131,7 @@ int kefu_dict_intern(kefu_dict *d, const char *p, size_t n, uint32_t *id)
 	d->len[nid] = (uint32_t)n;
 	d->hash[nid] = h;
 	d->arena_n += n + 1;
-	d->slots[slot] = nid + 1;
+	d->slots[at] = (slot){h, nid + 1, (uint32_t)n};
 	if ((size_t)d->n * 2 > d->nslots) {
 		int rc = rehash(d, d->nslots * 2);
 		if (rc)

@@ -97,6 +97,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_MSG_GET] = "SELECT shop_id, buyer_id, agent_id, dir, ts, text FROM messages"
 		      " WHERE h = ?1",
 
+	[S_MSG_BATCH] = NULL, /* generated: STORE_MSG_BATCH rows, see batch_sql() */
+
 	[S_ORD_INS] = "INSERT INTO orders(shop_id, order_id, buyer_id, created, paid, amount,"
 		      " items, status, refund) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
 		      " ON CONFLICT(shop_id, order_id) DO NOTHING",
@@ -186,6 +188,17 @@ int store_exec(kefu_store *st, const char *sql, kefu_err *err)
 	return 0;
 }
 
+/* The multi-row message insert (constant text: placeholders only). */
+static void batch_sql(char *buf, size_t cap)
+{
+	size_t off = (size_t)snprintf(buf, cap, "INSERT INTO messages(h, shop_id, buyer_id, "
+						"agent_id, dir, ts, text) VALUES");
+	for (int i = 0; i < STORE_MSG_BATCH && off < cap; i++)
+		off += (size_t)snprintf(buf + off, cap - off, "%s(?,?,?,?,?,?,?)", i ? "," : "");
+	if (off < cap)
+		snprintf(buf + off, cap - off, " ON CONFLICT(h) DO NOTHING RETURNING h");
+}
+
 sqlite3_stmt *store_stmt(kefu_store *st, enum store_stmt id, kefu_err *err)
 {
 	sqlite3_stmt *s = st->stmt[id];
@@ -193,7 +206,13 @@ sqlite3_stmt *store_stmt(kefu_store *st, enum store_stmt id, kefu_err *err)
 		sqlite3_reset(s);
 		return s;
 	}
-	if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+	char gen[STORE_MSG_BATCH * 16 + 160];
+	const char *sql = stmt_sql[id];
+	if (id == S_MSG_BATCH) {
+		batch_sql(gen, sizeof gen);
+		sql = gen;
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
 	    SQLITE_OK) {
 		store_fail(st, err, "prepare");
 		return NULL;
@@ -482,7 +501,7 @@ int kefu_store_open_ex(kefu_store **out, const char *path, unsigned flags, kefu_
 	 * (a power loss may lose the last commits, never corrupt). */
 	if ((rc = store_exec(st,
 			     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			     " PRAGMA cache_size=-65536; PRAGMA temp_store=FILE",
+			     " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
 			     err)))
 		goto fail;
 	*out = st;
@@ -511,6 +530,7 @@ void kefu_store_close(kefu_store *st)
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
 	store_dim_cache_clear(st);
+	kefu_free(st->msg_text);
 	sqlite3_close(st->db);
 	kefu_free(st);
 }
@@ -528,5 +548,10 @@ int kefu_store_count(kefu_store *st, kefu_kind kind, int64_t *n, kefu_err *err)
 	*n = 0;
 	if (kind <= KEFU_KIND_NONE || kind >= KEFU_KIND_COUNT)
 		return kefu_err_set(err, KEFU_EINVAL, "invalid kind");
+	if (st->in_import) {
+		int rc = store_flush_messages(st, err);
+		if (rc)
+			return rc;
+	}
 	return read_pragma_int(st, sql[kind], n, err);
 }

@@ -161,6 +161,8 @@ int kefu_store_export(kefu_store *st, kefu_kind kind, FILE *out, kefu_err *err)
 	tz_cache cache = {NULL, 0, 0};
 	sqlite3_stmt *s = NULL;
 	int rc = 0, own_txn = !st->in_import, step;
+	if (st->in_import && (rc = store_flush_messages(st, err)))
+		return rc;
 	if (own_txn && (rc = store_exec(st, "BEGIN", err)))
 		return rc;
 	if (sqlite3_prepare_v2(st->db, d->sql, -1, &s, NULL) != SQLITE_OK) {

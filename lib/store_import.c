@@ -39,9 +39,11 @@ static uint64_t message_hash(int64_t shop, int64_t buyer, int64_t agent, int dir
 	h = mix64(h ^ (uint64_t)buyer * 0x9e3779b97f4a7c15ULL);
 	h = mix64(h ^ (uint64_t)agent);
 	h = mix64(h ^ (uint64_t)dir);
-	/* time in the high half: files are mostly in time order, so new keys
-	 * land near each other in the index instead of all over it */
-	return (uint64_t)(uint32_t)ts << 32 | (h >> 32);
+	/* shop and time in the high bits: input files are mostly in time
+	 * order per shop, so new keys append near each other in the table
+	 * instead of landing all over it; 16 bits of the row hash tell rows of
+	 * the same (shop, second) apart (probing settles the rare collisions) */
+	return ((uint64_t)shop & 0xffffu) << 48 | (uint64_t)(uint32_t)ts << 16 | (h >> 48);
 }
 
 static int bind_ts_or_null(sqlite3_stmt *s, int i, int64_t v, int64_t none)
@@ -95,43 +97,47 @@ static int bind_fail(kefu_store *st, sqlite3_stmt *s, kefu_err *err)
 
 /* ------------------------------------------------------------- messages */
 
-static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_import_counts *c,
+/* Settles a pending message that the batch insert did not insert: its key
+ * slot is taken, either by the same row (unchanged) or, after a real 64-bit
+ * collision, by another one (probe the next slot). */
+static int settle_message(kefu_store *st, const store_msg_row *r, kefu_import_counts *c,
 			  kefu_err *err)
 {
-	int64_t shop, buyer, agent;
+	kefu_str text = {st->msg_text + r->text_off, r->text_n};
+	uint64_t h = r->h;
 	int rc;
-	if ((rc = store_dim_id(st, DIM_SHOP, m->shop, &shop, err)) ||
-	    (rc = store_dim_id(st, DIM_BUYER, m->buyer, &buyer, err)) ||
-	    (rc = store_dim_id(st, DIM_AGENT, m->agent, &agent, err)))
-		return rc;
-	int dir = (int)m->dir;
-	uint64_t h = message_hash(shop, buyer, agent, dir, m->ts, m->text);
 	for (;;) {
 		sqlite3_stmt *s;
-		int changed = 0;
-		STMT(s, S_MSG_INS);
-		if (sqlite3_bind_int64(s, 1, (int64_t)h) || sqlite3_bind_int64(s, 2, shop) ||
-		    sqlite3_bind_int64(s, 3, buyer) || sqlite3_bind_int64(s, 4, agent) ||
-		    sqlite3_bind_int(s, 5, dir) || sqlite3_bind_int64(s, 6, m->ts) ||
-		    store_bind_str(s, 7, m->text))
-			return bind_fail(st, s, err);
-		if ((rc = step_write(st, s, &changed, err, "insert message")))
-			return rc;
-		if (changed) {
-			c->added++;
-			return 0;
-		}
 		STMT(s, S_MSG_GET);
 		sqlite3_bind_int64(s, 1, (int64_t)h);
 		rc = sqlite3_step(s);
+		if (rc == SQLITE_DONE) {
+			/* a free slot: insert here */
+			int changed = 0;
+			sqlite3_reset(s);
+			STMT(s, S_MSG_INS);
+			if (sqlite3_bind_int64(s, 1, (int64_t)h) || sqlite3_bind_int64(s, 2, r->shop) ||
+			    sqlite3_bind_int64(s, 3, r->buyer) || sqlite3_bind_int64(s, 4, r->agent) ||
+			    sqlite3_bind_int(s, 5, r->dir) || sqlite3_bind_int64(s, 6, r->ts) ||
+			    store_bind_str(s, 7, text))
+				return bind_fail(st, s, err);
+			if ((rc = step_write(st, s, &changed, err, "insert message")))
+				return rc;
+			if (changed) {
+				c->added++;
+				return 0;
+			}
+			continue; /* cannot happen inside our write transaction */
+		}
 		if (rc != SQLITE_ROW) {
 			rc = store_fail(st, err, "read message");
 			sqlite3_reset(s);
 			return rc;
 		}
-		int same = sqlite3_column_int64(s, 0) == shop && sqlite3_column_int64(s, 1) == buyer &&
-			   sqlite3_column_int64(s, 2) == agent && sqlite3_column_int(s, 3) == dir &&
-			   sqlite3_column_int64(s, 4) == m->ts && col_eq_str(s, 5, m->text);
+		int same = sqlite3_column_int64(s, 0) == r->shop &&
+			   sqlite3_column_int64(s, 1) == r->buyer &&
+			   sqlite3_column_int64(s, 2) == r->agent && sqlite3_column_int(s, 3) == r->dir &&
+			   sqlite3_column_int64(s, 4) == r->ts && col_eq_str(s, 5, text);
 		sqlite3_reset(s);
 		if (same) {
 			c->unchanged++;
@@ -139,6 +145,82 @@ static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_import
 		}
 		h++; /* a real 64-bit collision: probe the next slot */
 	}
+}
+
+int store_flush_messages(kefu_store *st, kefu_err *err)
+{
+	kefu_import_counts *c = &st->stats.kind[KEFU_KIND_MESSAGES];
+	int n = st->nmsg, rc = 0;
+	if (!n)
+		return 0;
+	if (n == STORE_MSG_BATCH) {
+		/* one statement for the whole batch; RETURNING names the rows
+		 * that went in (the first of equal keys, in VALUES order) */
+		sqlite3_stmt *s;
+		STMT(s, S_MSG_BATCH);
+		for (int i = 0; i < n; i++) {
+			const store_msg_row *r = &st->msg[i];
+			kefu_str text = {st->msg_text + r->text_off, r->text_n};
+			int b = i * 7;
+			if (sqlite3_bind_int64(s, b + 1, (int64_t)r->h) ||
+			    sqlite3_bind_int64(s, b + 2, r->shop) ||
+			    sqlite3_bind_int64(s, b + 3, r->buyer) ||
+			    sqlite3_bind_int64(s, b + 4, r->agent) || sqlite3_bind_int(s, b + 5, r->dir) ||
+			    sqlite3_bind_int64(s, b + 6, r->ts) || store_bind_str(s, b + 7, text))
+				return bind_fail(st, s, err);
+		}
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+			uint64_t h = (uint64_t)sqlite3_column_int64(s, 0);
+			for (int i = 0; i < n; i++)
+				if (st->msg[i].h == h && !st->msg[i].inserted) {
+					st->msg[i].inserted = 1;
+					break;
+				}
+		}
+		if (rc != SQLITE_DONE) {
+			rc = store_fail(st, err, "insert messages");
+			sqlite3_reset(s);
+			return rc;
+		}
+		sqlite3_reset(s);
+		rc = 0;
+	}
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (st->msg[i].inserted)
+			c->added++;
+		else
+			rc = settle_message(st, &st->msg[i], c, err);
+	}
+	st->nmsg = 0;
+	st->msg_text_n = 0;
+	return rc;
+}
+
+static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_err *err)
+{
+	int64_t shop, buyer, agent;
+	int rc;
+	if ((rc = store_dim_id(st, DIM_SHOP, m->shop, &shop, err)) ||
+	    (rc = store_dim_id(st, DIM_BUYER, m->buyer, &buyer, err)) ||
+	    (rc = store_dim_id(st, DIM_AGENT, m->agent, &agent, err)))
+		return rc;
+	if (kefu_grow((void **)&st->msg_text, &st->msg_text_cap, st->msg_text_n + m->text.n + 1,
+		      1))
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	store_msg_row *r = &st->msg[st->nmsg++];
+	r->shop = shop;
+	r->buyer = buyer;
+	r->agent = agent;
+	r->dir = (int)m->dir;
+	r->ts = m->ts;
+	r->h = message_hash(shop, buyer, agent, r->dir, m->ts, m->text);
+	r->inserted = 0;
+	r->text_off = st->msg_text_n;
+	r->text_n = m->text.n;
+	if (m->text.n)
+		memcpy(st->msg_text + st->msg_text_n, m->text.p, m->text.n);
+	st->msg_text_n += m->text.n;
+	return st->nmsg == STORE_MSG_BATCH ? store_flush_messages(st, err) : 0;
 }
 
 /* --------------------------------------------------------------- orders */
@@ -444,6 +526,8 @@ int kefu_store_import_begin(kefu_store *st, const kefu_store_import_opts *opts, 
 		st->iopts.now = (int64_t)time(NULL);
 	memset(&st->stats, 0, sizeof st->stats);
 	st->file_seq = 0;
+	st->nmsg = 0;
+	st->msg_text_n = 0;
 	int rc = store_exec(st, "BEGIN IMMEDIATE", err);
 	if (rc)
 		return rc;
@@ -472,7 +556,7 @@ int kefu_store_import_row(kefu_store *st, const kefu_record *rec, const char *fi
 	c->read++;
 	int rc;
 	switch (rec->kind) {
-	case KEFU_KIND_MESSAGES: rc = import_message(st, &rec->u.msg, c, err); break;
+	case KEFU_KIND_MESSAGES: rc = import_message(st, &rec->u.msg, err); break;
 	case KEFU_KIND_ORDERS: rc = import_order(st, &rec->u.ord, file, line, c, err); break;
 	case KEFU_KIND_RATINGS: rc = import_rating(st, &rec->u.rat, file, line, c, err); break;
 	case KEFU_KIND_EVALS: rc = import_eval(st, &rec->u.ev, file, line, c, err); break;
@@ -497,6 +581,9 @@ int kefu_store_import_note_file(kefu_store *st, const char *file, const kefu_loa
 	if (!st->in_import)
 		return kefu_err_set(err, KEFU_EINVAL, "no import run is open");
 	kefu_load_stats zero = {KEFU_KIND_NONE, 0, 0, 0, 0};
+	int rc = store_flush_messages(st, err);
+	if (rc)
+		return rc;
 	if (!ls)
 		ls = &zero;
 	if (ls->kind > KEFU_KIND_NONE && ls->kind < KEFU_KIND_COUNT) {
@@ -526,7 +613,10 @@ int kefu_store_import_commit(kefu_store *st, kefu_err *err)
 	if (!st->in_import)
 		return kefu_err_set(err, KEFU_EINVAL, "no import run is open");
 	int rc;
-	sqlite3_stmt *s = store_stmt(st, S_RUN_FINISH, err);
+	sqlite3_stmt *s;
+	if (store_flush_messages(st, err))
+		goto fail;
+	s = store_stmt(st, S_RUN_FINISH, err);
 	if (!s)
 		goto fail;
 	sqlite3_bind_int64(s, 1, st->stats.run_id);
@@ -573,6 +663,8 @@ void kefu_store_import_rollback(kefu_store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	st->in_import = 0;
+	st->nmsg = 0;
+	st->msg_text_n = 0;
 	/* names inserted by the run are gone: forget their ids */
 	store_dim_cache_clear(st);
 }

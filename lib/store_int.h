@@ -14,7 +14,7 @@
 enum store_stmt {
 	S_DIM_GET0, S_DIM_GET1, S_DIM_GET2, /* id by name: shop, agent, buyer */
 	S_DIM_ADD0, S_DIM_ADD1, S_DIM_ADD2,
-	S_MSG_INS, S_MSG_GET,
+	S_MSG_INS, S_MSG_GET, S_MSG_BATCH,
 	S_ORD_INS, S_ORD_GET, S_ORD_AUDIT, S_ORD_UPD,
 	S_RAT_INS, S_RAT_GET, S_RAT_AUDIT, S_RAT_UPD,
 	S_EV_INS, S_EV_GET,
@@ -43,6 +43,17 @@ typedef struct store_name_cache {
 	size_t cap, used;
 } store_name_cache;
 
+/* Messages are inserted STORE_MSG_BATCH rows per statement. */
+#define STORE_MSG_BATCH 32
+
+typedef struct store_msg_row {
+	uint64_t h;
+	int64_t shop, buyer, agent, ts;
+	int dir;
+	int inserted;
+	size_t text_off, text_n; /* in store.msg_text */
+} store_msg_row;
+
 struct kefu_store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[S_COUNT];
@@ -51,7 +62,15 @@ struct kefu_store {
 	kefu_store_import_opts iopts;
 	kefu_import_stats stats;
 	long file_seq;
+	/* messages waiting for the next batch insert */
+	store_msg_row msg[STORE_MSG_BATCH];
+	int nmsg;
+	char *msg_text;
+	size_t msg_text_n, msg_text_cap;
 };
+
+/* Inserts the pending messages of the open run (store_import.c). */
+int store_flush_messages(kefu_store *st, kefu_err *err);
 
 /* Sets err from the connection's last error: "<what>: <sqlite message>". */
 int store_fail(kefu_store *st, kefu_err *err, const char *what);

@@ -210,6 +210,8 @@ int kefu_store_load(kefu_store *st, kefu_dataset *ds, kefu_err *err)
 	sqlite3_stmt *s = NULL;
 	int rc = 0, own_txn = !st->in_import;
 	memset(dims, 0, sizeof dims);
+	if (st->in_import && (rc = store_flush_messages(st, err)))
+		return rc;
 	if (own_txn && (rc = store_exec(st, "BEGIN", err)))
 		return rc;
 	for (int d = 0; d < DIM_COUNT; d++)
