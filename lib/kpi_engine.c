@@ -169,6 +169,101 @@ typedef struct day_count {
 	int64_t day;
 } day_count;
 
+static int cmp_u64_(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Finds the distinct (shop << 32 | agent) pairs of the messages, sorted, and
+ * writes each message's pair rank into k[i].aux. *pairs_out (caller frees)
+ * maps rank -> pair. A small open-addressing table: pairs are few. */
+static int pair_ranks(const kefu_messages *m, uint64_t **pairs_out, size_t *npairs, kefu_key3 *k)
+{
+	size_t cap = 1024, n = 0;
+	uint64_t *keys = kefu_malloc(cap * sizeof *keys);
+	uint32_t *first = kefu_malloc(cap * sizeof *first); /* first-seen index + 1 */
+	uint64_t *list = NULL;
+	uint32_t *rank = NULL;
+	size_t list_cap = 0;
+	int rc = KEFU_ENOMEM;
+	if (!keys || !first)
+		goto done;
+	memset(first, 0, cap * sizeof *first);
+	for (size_t i = 0; i < m->n; i++) {
+		uint64_t key = (uint64_t)m->shop[i] << 32 | m->agent[i];
+		size_t h = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+		while (first[h] && keys[h] != key)
+			h = (h + 1) & (cap - 1);
+		if (!first[h]) {
+			if (kefu_grow((void **)&list, &list_cap, n + 1, sizeof *list))
+				goto done;
+			list[n] = key;
+			keys[h] = key;
+			first[h] = (uint32_t)++n;
+			if (n * 2 > cap) { /* rebuild larger */
+				size_t ncap = cap * 4;
+				uint64_t *nk = kefu_malloc(ncap * sizeof *nk);
+				uint32_t *nf = kefu_calloc(ncap, sizeof *nf);
+				if (!nk || !nf) {
+					kefu_free(nk);
+					kefu_free(nf);
+					goto done;
+				}
+				for (size_t j = 0; j < cap; j++) {
+					if (!first[j])
+						continue;
+					size_t g = (size_t)(keys[j] * 0x9E3779B97F4A7C15ULL >> 20) & (ncap - 1);
+					while (nf[g])
+						g = (g + 1) & (ncap - 1);
+					nk[g] = keys[j];
+					nf[g] = first[j];
+				}
+				kefu_free(keys);
+				kefu_free(first);
+				keys = nk;
+				first = nf;
+				cap = ncap;
+				h = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
+				while (keys[h] != key || !first[h])
+					h = (h + 1) & (cap - 1);
+			}
+		}
+		k[i].aux = first[h] - 1; /* first-seen index for now */
+	}
+	/* rank = position of the pair in sorted order */
+	uint64_t *sorted = kefu_malloc((n + 1) * sizeof *sorted);
+	rank = kefu_malloc((n + 1) * sizeof *rank);
+	if (!sorted || !rank) {
+		kefu_free(sorted);
+		goto done;
+	}
+	memcpy(sorted, list, n * sizeof *list);
+	qsort(sorted, n, sizeof *sorted, cmp_u64_);
+	for (size_t j = 0; j < n; j++) {
+		size_t lo = 0, hi = n;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (sorted[mid] < list[j])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		rank[j] = (uint32_t)lo;
+	}
+	for (size_t i = 0; i < m->n; i++)
+		k[i].aux = rank[k[i].aux];
+	*pairs_out = sorted;
+	*npairs = n;
+	rc = 0;
+done:
+	kefu_free(keys);
+	kefu_free(first);
+	kefu_free(list);
+	kefu_free(rank);
+	return rc;
+}
+
 static int walk_messages(engine *e, kefu_key3 **auto_out, size_t *n_auto_out)
 {
 	const kefu_messages *m = &e->ds->msg;
@@ -190,45 +285,33 @@ static int walk_messages(engine *e, kefu_key3 **auto_out, size_t *n_auto_out)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->ts[i] < min_ts)
 			min_ts = m->ts[i];
+	/* (shop, agent) pairs get ranks in (shop, agent) order, so one 64-bit
+	 * word (pair rank, buyer) orders the streams. */
+	size_t npairs = 0;
+	uint64_t *pairs = NULL;
+	if ((rc = pair_ranks(m, &pairs, &npairs, k)))
+		goto done;
 	size_t n = 0;
 	for (size_t i = 0; i < m->n; i++) {
 		if (e->n_excluded && is_excluded(e, m->shop[i], m->buyer[i])) {
 			r->msgs_excluded++;
 			continue;
 		}
-		/* Pack shop (upper 24 bits) and agent+buyer: ids are < 2^32 but
-		 * the pair of shop and agent is folded below when it would not fit. */
-		k[n].hi = (uint64_t)m->agent[i] << 32 | m->buyer[i];
+		k[n].hi = (uint64_t)k[i].aux << 32 | m->buyer[i];
 		k[n].lo = (uint64_t)(m->ts[i] - min_ts) << 2 | m->dir[i];
 		k[n].idx = (uint32_t)i;
-		k[n].aux = m->shop[i];
 		n++;
 	}
-	/* The agent id already identifies the sub-account; shop is the major
-	 * key, so sort by shop with a stable final pass on aux. */
-	if ((rc = kefu_sort_key3(k, n)))
+	if ((rc = kefu_sort_key3(k, n))) {
+		kefu_free(pairs);
 		goto done;
-	{
-		/* stable counting sort by shop (aux) */
-		uint32_t nshops = kefu_dict_size(e->ds->shops);
-		size_t *cnt = kefu_calloc((size_t)nshops + 1, sizeof *cnt);
-		kefu_key3 *t = kefu_malloc((n + 1) * sizeof *t);
-		if (!cnt || !t) {
-			kefu_free(cnt);
-			kefu_free(t);
-			rc = KEFU_ENOMEM;
-			goto done;
-		}
-		for (size_t i = 0; i < n; i++)
-			cnt[k[i].aux + 1]++;
-		for (uint32_t s = 0; s < nshops; s++)
-			cnt[s + 1] += cnt[s];
-		for (size_t i = 0; i < n; i++)
-			t[cnt[k[i].aux]++] = k[i];
-		kefu_free(cnt);
-		kefu_free(k);
-		k = t;
 	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t pk = pairs[k[i].hi >> 32];
+		k[i].aux = (uint32_t)(pk >> 32); /* shop */
+		k[i].hi = (pk << 32) | (uint32_t)k[i].hi; /* agent, buyer */
+	}
+	kefu_free(pairs);
 	/* ts and dir are in the sort key: decode them instead of gathering
 	 * from the columns (random access is what costs at 10M rows) */
 	for (size_t i = 0; i < n; i++)
