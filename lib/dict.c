@@ -4,6 +4,7 @@
  * order so id comparisons equal byte comparisons of the strings.
  */
 #include "kefu/dataset.h"
+#include "kefu/kpi.h" /* kefu_sort_key3 */
 
 #include <stdlib.h>
 #include <string.h>
@@ -180,9 +181,36 @@ int kefu_dict_sort(kefu_dict *d, uint32_t **map_out)
 	uint64_t *hash = kefu_malloc(((size_t)d->n + 1) * sizeof *hash);
 	if (!map || !e || !off || !len || !hash)
 		goto oom;
+	/* Radix sort on the first 16 bytes (big-endian, zero padded), then a
+	 * full comparison inside the rare groups whose first 16 bytes tie. */
+	kefu_key3 *k = kefu_malloc(((size_t)d->n + 1) * sizeof *k);
+	if (!k)
+		goto oom;
+	for (uint32_t i = 0; i < d->n; i++) {
+		unsigned char b[16] = {0};
+		memcpy(b, d->arena + d->off[i], d->len[i] < 16 ? d->len[i] : 16);
+		uint64_t hi = 0, lo = 0;
+		for (int j = 0; j < 8; j++) {
+			hi = hi << 8 | b[j];
+			lo = lo << 8 | b[8 + j];
+		}
+		k[i] = (kefu_key3){hi, lo, i, 0};
+	}
+	if (kefu_sort_key3(k, d->n)) {
+		kefu_free(k);
+		goto oom;
+	}
 	for (uint32_t i = 0; i < d->n; i++)
-		e[i] = (sort_ent){d->arena + d->off[i], d->len[i], i};
-	qsort(e, d->n, sizeof *e, cmp_ent);
+		e[i] = (sort_ent){d->arena + d->off[k[i].idx], d->len[k[i].idx], k[i].idx};
+	for (uint32_t i = 0; i < d->n;) {
+		uint32_t j = i + 1;
+		while (j < d->n && k[j].hi == k[i].hi && k[j].lo == k[i].lo)
+			j++;
+		if (j - i > 1)
+			qsort(e + i, j - i, sizeof *e, cmp_ent);
+		i = j;
+	}
+	kefu_free(k);
 	for (uint32_t i = 0; i < d->n; i++) {
 		uint32_t old = e[i].id;
 		map[old] = i;
