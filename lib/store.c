@@ -501,7 +501,7 @@ int kefu_store_open_ex(kefu_store **out, const char *path, unsigned flags, kefu_
 	 * (a power loss may lose the last commits, never corrupt). */
 	if ((rc = store_exec(st,
 			     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			     " PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
+			     " PRAGMA cache_size=-65536; PRAGMA temp_store=FILE",
 			     err)))
 		goto fail;
 	*out = st;

@@ -528,9 +528,17 @@ int kefu_store_import_begin(kefu_store *st, const kefu_store_import_opts *opts, 
 	st->file_seq = 0;
 	st->nmsg = 0;
 	st->msg_text_n = 0;
-	int rc = store_exec(st, "BEGIN IMMEDIATE", err);
+	/* During the run: statement journals (multi-row inserts) in memory
+	 * rather than temp files, and a page cache large enough that pages
+	 * are not spilled to the WAL and rewritten; both back to normal after
+	 * the run (exports sort large tables through temp files). */
+	int rc = store_exec(st, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144", err);
 	if (rc)
 		return rc;
+	if ((rc = store_exec(st, "BEGIN IMMEDIATE", err))) {
+		sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL, NULL, NULL);
+		return rc;
+	}
 	st->in_import = 1;
 	sqlite3_stmt *s = store_stmt(st, S_RUN_BEGIN, err);
 	if (!s)
@@ -647,6 +655,7 @@ int kefu_store_import_commit(kefu_store *st, kefu_err *err)
 		goto fail;
 	}
 	st->in_import = 0;
+	sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	return 0;
 fail:
 	kefu_store_import_rollback(st);
@@ -662,6 +671,8 @@ void kefu_store_import_rollback(kefu_store *st)
 			sqlite3_reset(st->stmt[i]);
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->in_import)
+		sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL, NULL, NULL);
 	st->in_import = 0;
 	st->nmsg = 0;
 	st->msg_text_n = 0;

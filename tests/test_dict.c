@@ -57,7 +57,7 @@ static void test_sort_matches_byte_order(void **state)
 	qsort(words, n, sizeof *words, cmp_bytes);
 	size_t distinct = 0;
 	for (size_t i = 0; i < n; i++)
-		if (i == 0 || strcmp(words[i], words[i - 1]))
+		if (distinct == 0 || strcmp(words[i], words[distinct - 1]))
 			words[distinct++] = words[i];
 		else
 			free(words[i]);
