@@ -240,3 +240,91 @@ oom:
 	kefu_free(hash);
 	return KEFU_ENOMEM;
 }
+
+/* ---- images for snapshots ---- */
+
+static int put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (kefu_grow((void **)buf, cap, *len + n + 8, 1))
+		return KEFU_ENOMEM;
+	uint64_t n64 = n;
+	memcpy(*buf + *len, &n64, 8);
+	if (n)
+		memcpy(*buf + *len + 8, p, n);
+	*len += n + 8;
+	return 0;
+}
+
+static int take(const char **p, const char *end, const void **data, size_t *n)
+{
+	uint64_t n64;
+	if (end - *p < 8)
+		return KEFU_EPARSE;
+	memcpy(&n64, *p, 8);
+	if ((uint64_t)(end - *p - 8) < n64)
+		return KEFU_EPARSE;
+	*data = *p + 8;
+	*n = (size_t)n64;
+	*p += 8 + n64;
+	return 0;
+}
+
+int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap)
+{
+	uint32_t n = d->n;
+	if (put(buf, len, cap, &n, sizeof n) || put(buf, len, cap, d->arena, d->arena_n) ||
+	    put(buf, len, cap, d->off, (size_t)n * sizeof *d->off) ||
+	    put(buf, len, cap, d->len, (size_t)n * sizeof *d->len))
+		return KEFU_ENOMEM;
+	return 0;
+}
+
+int kefu_dict_read(kefu_dict **out, const char **p, const char *end)
+{
+	*out = NULL;
+	const void *np, *arena, *off, *len;
+	size_t nn, an, on, ln;
+	if (take(p, end, &np, &nn) || nn != sizeof(uint32_t) || take(p, end, &arena, &an) ||
+	    take(p, end, &off, &on) || take(p, end, &len, &ln))
+		return KEFU_EPARSE;
+	uint32_t n;
+	memcpy(&n, np, sizeof n);
+	if (on != (size_t)n * sizeof(uint64_t) || ln != (size_t)n * sizeof(uint32_t))
+		return KEFU_EPARSE;
+	kefu_dict *d;
+	if (kefu_dict_new(&d))
+		return KEFU_ENOMEM;
+	d->arena = kefu_malloc(an + 1);
+	d->off = kefu_malloc(((size_t)n + 1) * sizeof *d->off);
+	d->len = kefu_malloc(((size_t)n + 1) * sizeof *d->len);
+	d->hash = kefu_malloc(((size_t)n + 1) * sizeof *d->hash);
+	if (!d->arena || !d->off || !d->len || !d->hash) {
+		kefu_dict_free(d);
+		return KEFU_ENOMEM;
+	}
+	if (an)
+		memcpy(d->arena, arena, an);
+	if (n) {
+		memcpy(d->off, off, on);
+		memcpy(d->len, len, ln);
+	}
+	d->arena_n = an;
+	d->arena_cap = an + 1;
+	d->n = d->cap = n;
+	for (uint32_t i = 0; i < n; i++) {
+		if (d->off[i] > an || d->len[i] > an - d->off[i]) {
+			kefu_dict_free(d);
+			return KEFU_EPARSE;
+		}
+		d->hash[i] = kefu_hash_bytes(d->arena + d->off[i], d->len[i]);
+	}
+	size_t ns = 1024;
+	while (ns < (size_t)n * 2 + 2)
+		ns *= 2;
+	if (rehash(d, ns)) {
+		kefu_dict_free(d);
+		return KEFU_ENOMEM;
+	}
+	*out = d;
+	return 0;
+}

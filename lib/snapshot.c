@@ -1,0 +1,197 @@
+/*
+ * snapshot.c - writing and reading a finalized dataset as one flat image
+ * (see snapshot.h). Table-driven: every column of every kind is listed
+ * once in `columns`, with the row count it follows.
+ */
+#include "kefu/snapshot.h"
+
+#include <string.h>
+
+#define MAGIC "KEFUSNP1"
+
+typedef struct colref {
+	void **arr;
+	size_t elsz;
+	size_t *count; /* rows of the kind */
+} colref;
+
+#define C(kind, field) {(void **)&ds->kind.field, sizeof *ds->kind.field, &ds->kind.n}
+
+/* Fills refs with every column; returns how many. */
+static size_t columns(kefu_dataset *ds, colref *refs)
+{
+	colref all[] = {
+		C(msg, shop), C(msg, agent), C(msg, buyer), C(msg, dir), C(msg, ts),
+		C(msg, text_hash), C(msg, chars),
+		C(ord, shop), C(ord, buyer), C(ord, order_id), C(ord, status), C(ord, created),
+		C(ord, paid), C(ord, amount), C(ord, items), C(ord, refund), C(ord, seq),
+		C(rat, shop), C(rat, order_id), C(rat, buyer), C(rat, ts), C(rat, desc),
+		C(rat, service), C(rat, shipping), C(rat, seq),
+		C(ev, shop), C(ev, agent), C(ev, buyer), C(ev, ts), C(ev, level), C(ev, seq),
+		C(roster, agent), C(roster, vendor), C(roster, team), C(roster, name),
+		C(roster, from_day), C(roster, to_day), C(roster, base_month_fen),
+		C(roster, commission_rate),
+		C(pres, agent), C(pres, login), C(pres, logout),
+	};
+	size_t n = sizeof all / sizeof all[0];
+	memcpy(refs, all, sizeof all);
+	return n;
+}
+
+static int put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+{
+	if (kefu_grow((void **)buf, cap, *len + n + 8, 1))
+		return KEFU_ENOMEM;
+	uint64_t n64 = n;
+	memcpy(*buf + *len, &n64, 8);
+	if (n)
+		memcpy(*buf + *len + 8, p, n);
+	*len += n + 8;
+	return 0;
+}
+
+int kefu_snapshot_write(const kefu_dataset *cds, char **out, size_t *outn, kefu_err *err)
+{
+	*out = NULL;
+	*outn = 0;
+	if (!cds->finalized)
+		return kefu_err_set(err, KEFU_EINVAL, "only finalized datasets have snapshots");
+	kefu_dataset *ds = (kefu_dataset *)cds; /* columns() wants non-const pointers; read only */
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	colref refs[64];
+	size_t nc = columns(ds, refs);
+	const kefu_dict *dicts[] = {ds->shops,    ds->agents,  ds->buyers, ds->order_ids,
+				    ds->statuses, ds->vendors, ds->teams,  ds->texts};
+	uint64_t counts[6] = {ds->msg.n, ds->ord.n, ds->rat.n, ds->ev.n, ds->roster.n, ds->pres.n};
+	int rc = put(&buf, &len, &cap, MAGIC, 8);
+	for (size_t i = 0; !rc && i < sizeof dicts / sizeof dicts[0]; i++)
+		rc = kefu_dict_write(dicts[i], &buf, &len, &cap);
+	if (!rc)
+		rc = put(&buf, &len, &cap, counts, sizeof counts);
+	for (size_t i = 0; !rc && i < nc; i++)
+		rc = put(&buf, &len, &cap, *refs[i].arr, *refs[i].count * refs[i].elsz);
+	if (!rc)
+		rc = put(&buf, &len, &cap, ds->roster.row_of_agent,
+			 (size_t)kefu_dict_size(ds->agents) * sizeof(uint32_t));
+	if (rc) {
+		kefu_free(buf);
+		return kefu_err_set(err, rc, "out of memory writing a snapshot");
+	}
+	*out = buf;
+	*outn = len;
+	return 0;
+}
+
+static int take(const char **p, const char *end, const void **data, size_t *n)
+{
+	uint64_t n64;
+	if (end - *p < 8)
+		return KEFU_EPARSE;
+	memcpy(&n64, *p, 8);
+	if ((uint64_t)(end - *p - 8) < n64)
+		return KEFU_EPARSE;
+	*data = *p + 8;
+	*n = (size_t)n64;
+	*p += 8 + n64;
+	return 0;
+}
+
+int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *err)
+{
+	*out = NULL;
+	const char *end = p + n;
+	const void *data;
+	size_t len;
+	if (take(&p, end, &data, &len) || len != 8 || memcmp(data, MAGIC, 8))
+		return kefu_err_set(err, KEFU_EPARSE, "not a kefu snapshot of this version");
+	kefu_dataset *ds = kefu_calloc(1, sizeof *ds);
+	if (!ds)
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	kefu_dict **dicts[] = {&ds->shops,    &ds->agents,  &ds->buyers, &ds->order_ids,
+			       &ds->statuses, &ds->vendors, &ds->teams,  &ds->texts};
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof dicts / sizeof dicts[0]; i++)
+		rc = kefu_dict_read(dicts[i], &p, end);
+	uint64_t counts[6];
+	if (!rc && (take(&p, end, &data, &len) || len != sizeof counts))
+		rc = KEFU_EPARSE;
+	if (!rc) {
+		memcpy(counts, data, sizeof counts);
+		ds->msg.n = (size_t)counts[0];
+		ds->ord.n = (size_t)counts[1];
+		ds->rat.n = (size_t)counts[2];
+		ds->ev.n = (size_t)counts[3];
+		ds->roster.n = (size_t)counts[4];
+		ds->pres.n = (size_t)counts[5];
+	}
+	colref refs[64];
+	size_t nc = columns(ds, refs);
+	for (size_t i = 0; !rc && i < nc; i++) {
+		if (take(&p, end, &data, &len) || len != *refs[i].count * refs[i].elsz) {
+			rc = KEFU_EPARSE;
+			break;
+		}
+		*refs[i].arr = kefu_malloc(len + 1);
+		if (!*refs[i].arr) {
+			rc = KEFU_ENOMEM;
+			break;
+		}
+		if (len)
+			memcpy(*refs[i].arr, data, len);
+	}
+	if (!rc) {
+		size_t want = (size_t)kefu_dict_size(ds->agents) * sizeof(uint32_t);
+		if (take(&p, end, &data, &len) || len != want) {
+			rc = KEFU_EPARSE;
+		} else {
+			ds->roster.row_of_agent = kefu_malloc(len + 1);
+			if (!ds->roster.row_of_agent)
+				rc = KEFU_ENOMEM;
+			else if (len)
+				memcpy(ds->roster.row_of_agent, data, len);
+		}
+	}
+	if (!rc) {
+		/* every id must be inside its dictionary */
+		uint32_t ns = ds->shops ? kefu_dict_size(ds->shops) : 0;
+		for (size_t i = 0; i < ds->msg.n && !rc; i++)
+			if (ds->msg.shop[i] >= ns || ds->msg.agent[i] >= kefu_dict_size(ds->agents) ||
+			    ds->msg.buyer[i] >= kefu_dict_size(ds->buyers) || ds->msg.dir[i] > 2)
+				rc = KEFU_EPARSE;
+		for (size_t i = 0; i < ds->ord.n && !rc; i++)
+			if (ds->ord.shop[i] >= ns || ds->ord.buyer[i] >= kefu_dict_size(ds->buyers) ||
+			    ds->ord.order_id[i] >= kefu_dict_size(ds->order_ids))
+				rc = KEFU_EPARSE;
+		for (size_t i = 0; i < ds->rat.n && !rc; i++)
+			if (ds->rat.shop[i] >= ns || ds->rat.order_id[i] >= kefu_dict_size(ds->order_ids) ||
+			    ds->rat.buyer[i] >= kefu_dict_size(ds->buyers))
+				rc = KEFU_EPARSE;
+		for (size_t i = 0; i < ds->ev.n && !rc; i++)
+			if (ds->ev.shop[i] >= ns || ds->ev.agent[i] >= kefu_dict_size(ds->agents) ||
+			    ds->ev.buyer[i] >= kefu_dict_size(ds->buyers))
+				rc = KEFU_EPARSE;
+		for (size_t i = 0; i < ds->roster.n && !rc; i++)
+			if (ds->roster.agent[i] >= kefu_dict_size(ds->agents) ||
+			    ds->roster.vendor[i] >= kefu_dict_size(ds->vendors) ||
+			    ds->roster.team[i] >= kefu_dict_size(ds->teams))
+				rc = KEFU_EPARSE;
+		for (size_t i = 0; i < ds->pres.n && !rc; i++)
+			if (ds->pres.agent[i] >= kefu_dict_size(ds->agents))
+				rc = KEFU_EPARSE;
+	}
+	if (rc) {
+		kefu_dataset_free(ds);
+		return kefu_err_set(err, rc, rc == KEFU_ENOMEM ? "out of memory reading a snapshot"
+							       : "damaged snapshot");
+	}
+	ds->msg.cap = ds->msg.n;
+	ds->ord.cap = ds->ord.n;
+	ds->rat.cap = ds->rat.n;
+	ds->ev.cap = ds->ev.n;
+	ds->roster.cap = ds->roster.n;
+	ds->pres.cap = ds->pres.n;
+	ds->finalized = 1;
+	*out = ds;
+	return 0;
+}
