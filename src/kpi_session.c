@@ -143,8 +143,11 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 	kefu_store *st = NULL;
 	phase(NULL);
 	if (o->db) {
+		int cached = 0;
+		kefu_dataset_free(s->ds);
+		s->ds = NULL;
 		if (kefu_store_open_ex(&st, o->db, KEFU_STORE_NOCREATE, &err) ||
-		    kefu_store_load(st, s->ds, &err)) {
+		    kefu_store_load_cached(st, &s->ds, &cached, &err)) {
 			cli_print_err(&err);
 			kefu_store_close(st);
 			return KEFU_EXIT_STORE;

@@ -106,6 +106,12 @@ void kefu_store_import_rollback(kefu_store *st);
  * finalizes. Reads one consistent snapshot. */
 int kefu_store_load(kefu_store *st, kefu_dataset *ds, kefu_err *err);
 
+/* A finalized dataset of every stored row, from the store's columnar
+ * snapshot when it is current (store_snapshot.c), else loaded row by row and
+ * then saved as the new snapshot. *from_snapshot tells which. The caller
+ * frees *out with kefu_dataset_free. */
+int kefu_store_load_cached(kefu_store *st, kefu_dataset **out, int *from_snapshot, kefu_err *err);
+
 /* -------------------------------------------------------------- settings */
 
 /* Sets key=value for shop (NULL = every shop, stored as '*') from business

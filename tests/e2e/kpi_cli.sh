@@ -92,6 +92,14 @@ if "$KEFU" import --help >/dev/null 2>&1; then
   expect_exit 0 "kpi --db after re-import" "$KEFU" kpi --db "$TMP/w.db" --format csv
   cmp -s "$TMP/out" "$TMP/kpi.csv" && ok || bad "re-import changed the numbers"
   expect_exit 5 "kpi --db missing store" "$KEFU" kpi --db "$TMP/missing.db" --format csv
+  # the second read comes from the columnar snapshot: same bytes
+  expect_exit 0 "kpi --db from snapshot" "$KEFU" kpi --db "$TMP/w.db" --format csv
+  cmp -s "$TMP/out" "$TMP/kpi.csv" && ok || bad "snapshot read differs"
+  # a new import makes the snapshot stale: the new order must show
+  printf 'shop,order_id,buyer,created,paid,amount,items,status\ns1,o5,b2,2023-03-02 09:30:00,2023-03-02 09:31:00,7.00,1,TRADE_FINISHED\n' > "$TMP/o5.csv"
+  expect_exit 0 "import o5" "$KEFU" import --db "$TMP/w.db" "$TMP/o5.csv"
+  expect_exit 0 "kpi --db after o5" "$KEFU" kpi --db "$TMP/w.db" --format csv
+  check "$TMP/out" sales_fen "s1,s1:amy,2023-03-02" 5700
 fi
 
 echo "$passes passed, $fails failed"
