@@ -500,8 +500,7 @@ int kefu_store_open_ex(kefu_store **out, const char *path, unsigned flags, kefu_
 	/* synchronous=NORMAL is durable across application crashes under WAL
 	 * (a power loss may lose the last commits, never corrupt). */
 	if ((rc = store_exec(st,
-			     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-			     " PRAGMA cache_size=-65536; PRAGMA temp_store=FILE",
+			     "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; " STORE_PRAGMA_NORMAL,
 			     err)))
 		goto fail;
 	*out = st;

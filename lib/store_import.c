@@ -532,11 +532,11 @@ int kefu_store_import_begin(kefu_store *st, const kefu_store_import_opts *opts, 
 	 * rather than temp files, and a page cache large enough that pages
 	 * are not spilled to the WAL and rewritten; both back to normal after
 	 * the run (exports sort large tables through temp files). */
-	int rc = store_exec(st, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144", err);
+	int rc = store_exec(st, STORE_PRAGMA_RUN, err);
 	if (rc)
 		return rc;
 	if ((rc = store_exec(st, "BEGIN IMMEDIATE", err))) {
-		sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL, NULL, NULL);
+		sqlite3_exec(st->db, STORE_PRAGMA_NORMAL, NULL, NULL, NULL);
 		return rc;
 	}
 	st->in_import = 1;
@@ -550,7 +550,7 @@ int kefu_store_import_begin(kefu_store *st, const kefu_store_import_opts *opts, 
 	return 0;
 fail:
 	kefu_store_import_rollback(st);
-	return KEFU_ESTORE;
+	return err && err->code ? err->code : KEFU_ESTORE;
 }
 
 int kefu_store_import_row(kefu_store *st, const kefu_record *rec, const char *file, long line,
@@ -655,11 +655,11 @@ int kefu_store_import_commit(kefu_store *st, kefu_err *err)
 		goto fail;
 	}
 	st->in_import = 0;
-	sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL, NULL, NULL);
+	sqlite3_exec(st->db, STORE_PRAGMA_NORMAL, NULL, NULL, NULL);
 	return 0;
 fail:
 	kefu_store_import_rollback(st);
-	return KEFU_ESTORE;
+	return err && err->code ? err->code : KEFU_ESTORE;
 }
 
 void kefu_store_import_rollback(kefu_store *st)
@@ -672,7 +672,7 @@ void kefu_store_import_rollback(kefu_store *st)
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 	if (st->in_import)
-		sqlite3_exec(st->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536", NULL, NULL, NULL);
+		sqlite3_exec(st->db, STORE_PRAGMA_NORMAL, NULL, NULL, NULL);
 	st->in_import = 0;
 	st->nmsg = 0;
 	st->msg_text_n = 0;

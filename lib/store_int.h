@@ -43,6 +43,11 @@ typedef struct store_name_cache {
 	size_t cap, used;
 } store_name_cache;
 
+/* Connection settings outside import runs and during them (see
+ * kefu_store_import_begin). */
+#define STORE_PRAGMA_NORMAL "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536"
+#define STORE_PRAGMA_RUN "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144"
+
 /* Messages are inserted STORE_MSG_BATCH rows per statement. */
 #define STORE_MSG_BATCH 32
 

@@ -54,8 +54,9 @@ static void help(FILE *out)
 		"                     when a row is rejected; columns file,line,column,reason,raw)\n"
 		"  -n, --dry-run      check and count everything, then roll back\n"
 		"  -h, --help         show this help\n\n"
-		"Exit status: 0 ok, 2 usage, 3 some rows rejected or in conflict (the rest is\n"
-		"committed), 4 I/O error, 5 store error, 130 interrupted (nothing committed).\n");
+		"Exit status: 0 ok; 2 usage; 3 some rows rejected or in conflict (the rest is\n"
+		"committed). Nothing is committed on: 1 a file whose header matches no kind,\n"
+		"4 a file that cannot be read, 5 a store error, 130 interrupted.\n");
 }
 
 /* Latest settings of one shop, for its naive timestamps. */
@@ -455,14 +456,20 @@ int cmd_import(int argc, char **argv)
 	if (c.nrej > MAX_PRINTED_REJECTS)
 		fprintf(stderr, "kefu: ... %ld more rejected rows (see %s)\n",
 			c.nrej - MAX_PRINTED_REJECTS, reject);
+	if (c.progress && !dry_run)
+		fputs("\r\033[Kkefu: committing...", stderr);
 	if (dry_run) {
 		kefu_store_import_rollback(st);
 	} else if ((rc = kefu_store_import_commit(st, &err))) {
+		if (c.progress)
+			progress(&c, 1);
 		cli_print_err(&err);
 		cli_errorf("import rolled back: nothing was written to the store");
 		ret = cli_exit_for(rc);
 		goto restore;
 	}
+	if (c.progress)
+		progress(&c, 1);
 	print_summary(kefu_store_import_stats(st), seen, dry_run);
 	if (finish_reject_file(&c)) {
 		ret = KEFU_EXIT_IO;

@@ -22,8 +22,19 @@ static void help(FILE *out)
 		"the versions in force for the shop (or for every shop) as from, key, value;\n"
 		"with --from, only the version in force on that day.\n\n"
 		"Keys:");
-	for (size_t i = 0; i < kefu_settings_key_count(); i++)
-		fprintf(out, "%s%s", i ? ", " : " ", kefu_settings_key(i));
+	size_t col = 5;
+	for (size_t i = 0; i < kefu_settings_key_count(); i++) {
+		const char *k = kefu_settings_key(i);
+		if (col + strlen(k) + 2 > 78) {
+			fputs(i ? ",\n " : "\n ", out);
+			col = 1;
+		} else if (i) {
+			fputc(',', out);
+			col++;
+		}
+		fprintf(out, " %s", k);
+		col += strlen(k) + 1;
+	}
 	fprintf(out, "\n\nOptions:\n"
 		     "      --db PATH         the store (default $KEFU_DB, else\n"
 		     "                        $XDG_DATA_HOME/kefu/kefu.db)\n"

@@ -508,6 +508,40 @@ static void test_hash_collision_probe(void **state)
 	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 2);
 }
 
+/* More rows than one batch insert, with duplicates inside one batch and
+ * across batches, and a collision settled inside a full batch. */
+static void test_message_batches(void **state)
+{
+	fixture *f = *state;
+	char *csv = malloc(16384);
+	size_t off = (size_t)snprintf(csv, 16384, "shop,buyer,agent,dir,ts,text\n");
+	for (int i = 0; i < 100; i++) {
+		int k = i == 6 ? 5 : i == 40 ? 3 : i; /* row 6 = row 5, row 40 = row 3 */
+		off += (size_t)snprintf(csv + off, 16384 - off,
+					"s%d,b%d,s%d:a,%c,2023-03-01 10:%02d:%02d,msg %d\n", k % 3,
+					k % 7, k % 3, "BAS"[k % 3], k / 60, k % 60, k);
+	}
+	const char *in[] = {csv};
+	kefu_import_stats s = run_import(f, in, 1, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].read, 100);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 98);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 2);
+	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 98);
+	s = run_import(f, in, 1, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 0);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 100);
+	/* a stored row that no longer matches its key hash (as after a real
+	 * collision): the batch insert skips it, settling probes and inserts */
+	exec_sql(f->path, "UPDATE messages SET text = 'changed' WHERE text = 'msg 10'");
+	s = run_import(f, in, 1, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 1);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 99);
+	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 99);
+	s = run_import(f, in, 1, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 100);
+	free(csv);
+}
+
 static void test_settings_versions(void **state)
 {
 	fixture *f = *state;
@@ -791,6 +825,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eval_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hash_collision_probe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_dataset, setup, teardown),

@@ -166,4 +166,21 @@ contains 'interrupted' err
 after=$("$KEFU" export messages --db "$DB" | wc -l)
 [ "$before" -eq "$after" ] || fail "interrupted import changed the store"
 
+# 12. a killed import (SIGKILL, no cleanup at all) leaves the store as before
+run 0 gen --out gen --messages 300000
+"$KEFU" import --db "$DB" gen/messages.csv >out 2>err &
+pid=$!
+sleep 0.4
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+rc=$?
+after=$("$KEFU" export messages --db "$DB" | wc -l)
+if [ "$rc" -eq 137 ]; then
+	[ "$before" -eq "$after" ] || fail "killed import changed the store ($before -> $after lines)"
+else
+	echo "note: the import finished before it could be killed (exit $rc)"
+fi
+run 0 import --db "$DB" "$FIX/orders_update.csv"
+has 'orders: read 1, added 0, unchanged 1, updated 0, conflicts 0, rejected 0' out
+
 echo "import_cli: ok"
