@@ -12,6 +12,7 @@
  */
 #include "kefu/kpi.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,7 +61,13 @@ typedef struct engine {
 	uint64_t *excluded; /* sorted (shop << 32 | buyer) keys */
 	size_t n_excluded;
 	size_t chats_cap;
+	uint32_t shop_lo, shop_hi; /* this part computes shops [shop_lo, shop_hi) */
 } engine;
+
+static int in_part(const engine *e, uint32_t shop)
+{
+	return shop >= e->shop_lo && shop < e->shop_hi;
+}
 
 static const kefu_settings_versions *versions_of(const engine *e, uint32_t shop)
 {
@@ -178,7 +185,8 @@ static int cmp_u64_(const void *a, const void *b)
 /* Finds the distinct (shop << 32 | agent) pairs of the messages, sorted, and
  * writes each message's pair rank into k[i].aux. *pairs_out (caller frees)
  * maps rank -> pair. A small open-addressing table: pairs are few. */
-static int pair_ranks(const kefu_messages *m, uint64_t **pairs_out, size_t *npairs, kefu_key3 *k)
+static int pair_ranks(const kefu_messages *m, uint64_t **pairs_out, size_t *npairs, kefu_key3 *k,
+		      size_t nk)
 {
 	size_t cap = 1024, n = 0;
 	uint64_t *keys = kefu_malloc(cap * sizeof *keys);
@@ -190,8 +198,8 @@ static int pair_ranks(const kefu_messages *m, uint64_t **pairs_out, size_t *npai
 	if (!keys || !first)
 		goto done;
 	memset(first, 0, cap * sizeof *first);
-	for (size_t i = 0; i < m->n; i++) {
-		uint64_t key = (uint64_t)m->shop[i] << 32 | m->agent[i];
+	for (size_t i = 0; i < nk; i++) {
+		uint64_t key = (uint64_t)m->shop[k[i].idx] << 32 | m->agent[k[i].idx];
 		size_t h = (size_t)(key * 0x9E3779B97F4A7C15ULL >> 20) & (cap - 1);
 		while (first[h] && keys[h] != key)
 			h = (h + 1) & (cap - 1);
@@ -251,7 +259,7 @@ static int pair_ranks(const kefu_messages *m, uint64_t **pairs_out, size_t *npai
 		}
 		rank[j] = (uint32_t)lo;
 	}
-	for (size_t i = 0; i < m->n; i++)
+	for (size_t i = 0; i < nk; i++)
 		k[i].aux = rank[k[i].aux];
 	*pairs_out = sorted;
 	*npairs = n;
@@ -285,23 +293,27 @@ static int walk_messages(engine *e, kefu_key3 **auto_out, size_t *n_auto_out)
 	for (size_t i = 0; i < m->n; i++)
 		if (m->ts[i] < min_ts)
 			min_ts = m->ts[i];
-	/* (shop, agent) pairs get ranks in (shop, agent) order, so one 64-bit
-	 * word (pair rank, buyer) orders the streams. */
-	size_t npairs = 0;
-	uint64_t *pairs = NULL;
-	if ((rc = pair_ranks(m, &pairs, &npairs, k)))
-		goto done;
+	/* this part's messages, excluded buyers dropped */
 	size_t n = 0;
 	for (size_t i = 0; i < m->n; i++) {
+		if (!in_part(e, m->shop[i]))
+			continue;
 		if (e->n_excluded && is_excluded(e, m->shop[i], m->buyer[i])) {
 			r->msgs_excluded++;
 			continue;
 		}
-		k[n].hi = (uint64_t)k[i].aux << 32 | m->buyer[i];
 		k[n].lo = (uint64_t)(m->ts[i] - min_ts) << 2 | m->dir[i];
 		k[n].idx = (uint32_t)i;
 		n++;
 	}
+	/* (shop, agent) pairs get ranks in (shop, agent) order, so one 64-bit
+	 * word (pair rank, buyer) orders the streams. */
+	size_t npairs = 0;
+	uint64_t *pairs = NULL;
+	if ((rc = pair_ranks(m, &pairs, &npairs, k, n)))
+		goto done;
+	for (size_t i = 0; i < n; i++)
+		k[i].hi = (uint64_t)k[i].aux << 32 | m->buyer[k[i].idx];
 	if ((rc = kefu_sort_key3(k, n))) {
 		kefu_free(pairs);
 		goto done;
@@ -497,11 +509,14 @@ static int credit_orders(engine *e, sale_rec **sales_out, size_t *n_sales_out)
 		rc = KEFU_ENOMEM;
 		goto done;
 	}
+	size_t nin = 0;
 	for (size_t i = 0; i < no; i++) {
-		ok[i] = (kefu_key3){(uint64_t)o->shop[i] << 32 | o->buyer[i],
-				    (uint64_t)o->created[i] ^ (1ULL << 63), (uint32_t)i, 0};
 		r->credit[i] = (kefu_order_credit){KEFU_NO_ID, KEFU_NO_ID, KEFU_NO_ID, INT64_MIN, 0, 0};
+		if (in_part(e, o->shop[i]))
+			ok[nin++] = (kefu_key3){(uint64_t)o->shop[i] << 32 | o->buyer[i],
+						(uint64_t)o->created[i] ^ (1ULL << 63), (uint32_t)i, 0};
 	}
+	no = nin;
 	for (size_t i = 0; i < nch; i++)
 		ck[i] = (kefu_key3){(uint64_t)r->chats[i].shop << 32 | r->chats[i].buyer,
 				    (uint64_t)r->chats[i].day ^ (1ULL << 63), (uint32_t)i, 0};
@@ -764,6 +779,8 @@ static void add_autos_and_evals(engine *e, const kefu_key3 *autos, size_t n_auto
 	}
 	const kefu_evals *ev = &e->ds->ev;
 	for (size_t i = 0; i < ev->n; i++) {
+		if (!in_part(e, ev->shop[i]))
+			continue;
 		if (e->n_excluded && is_excluded(e, ev->shop[i], ev->buyer[i]))
 			continue;
 		int64_t d = day_of(e, ev->shop[i], ev->ts[i]);
@@ -839,6 +856,8 @@ static int build_kept_ratings(engine *e)
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < rt->n; i++) {
+		if (!in_part(e, rt->shop[i]))
+			continue;
 		if (e->n_excluded && is_excluded(e, rt->shop[i], rt->buyer[i]))
 			continue;
 		int64_t d = day_of(e, rt->shop[i], rt->ts[i]);
@@ -940,15 +959,13 @@ static int64_t latest_ts(const kefu_dataset *ds)
 	return m;
 }
 
-int kefu_kpi_run(kefu_kpi_result **out, const kefu_dataset *ds, const kefu_kpi_opts *opts,
-		 kefu_err *err)
+/* Computes shops [shop_lo, shop_hi) into *out. Nothing crosses shops in
+ * metrics.md, so parts are independent and can run on separate threads. */
+static int run_part(kefu_kpi_result **out, const kefu_dataset *ds, const kefu_kpi_opts *opts,
+		    uint32_t shop_lo, uint32_t shop_hi, int64_t as_of)
 {
 	*out = NULL;
-	if (!ds->finalized)
-		return kefu_err_set(err, KEFU_EINVAL, "dataset not finalized");
-	if (opts->n_shop_settings < kefu_dict_size(ds->shops))
-		return kefu_err_set(err, KEFU_EINVAL, "settings missing for some shops");
-	engine e = {ds, opts, NULL, NULL, 0, 0};
+	engine e = {ds, opts, NULL, NULL, 0, 0, shop_lo, shop_hi};
 	kefu_kpi_result *r = kefu_calloc(1, sizeof *r);
 	kefu_key3 *autos = NULL;
 	size_t n_auto = 0;
@@ -956,7 +973,7 @@ int kefu_kpi_run(kefu_kpi_result **out, const kefu_dataset *ds, const kefu_kpi_o
 	size_t n_sales = 0;
 	int rc;
 	if (!r)
-		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		return KEFU_ENOMEM;
 	e.res = r;
 	if ((rc = build_exclusions(&e)) || (rc = walk_messages(&e, &autos, &n_auto)) ||
 	    (rc = credit_orders(&e, &sales, &n_sales)) || (rc = build_rows(&e, sales, n_sales)) ||
@@ -967,7 +984,7 @@ int kefu_kpi_run(kefu_kpi_result **out, const kefu_dataset *ds, const kefu_kpi_o
 	add_autos_and_evals(&e, autos, n_auto);
 	if ((rc = build_shop_days(&e)) || (rc = build_kept_ratings(&e)))
 		goto fail;
-	r->as_of = opts->as_of != INT64_MIN ? opts->as_of : latest_ts(ds);
+	r->as_of = as_of;
 	for (size_t i = 0; i < r->n_rows; i++) {
 		kefu_kpi_row *row = &r->rows[i];
 		const kefu_settings *s = settings_on(&e, row->shop, row->day);
@@ -985,8 +1002,126 @@ fail:
 	kefu_free(sales);
 	kefu_free(e.excluded);
 	kefu_kpi_result_free(r);
-	return kefu_err_set(err, rc, rc == KEFU_EOVERFLOW ? "a sum overflowed int64"
-							  : "out of memory in the KPI engine");
+	return rc;
+}
+
+typedef struct part_job {
+	const kefu_dataset *ds;
+	const kefu_kpi_opts *opts;
+	uint32_t lo, hi;
+	int64_t as_of;
+	kefu_kpi_result *res;
+	int rc;
+} part_job;
+
+static void *part_thread(void *arg)
+{
+	part_job *j = arg;
+	j->rc = run_part(&j->res, j->ds, j->opts, j->lo, j->hi, j->as_of);
+	return NULL;
+}
+
+/* Appends src's arrays to dst (src's shops all come after dst's). */
+static int append_result(kefu_kpi_result *dst, kefu_kpi_result *src)
+{
+#define APPEND(field, count)                                                                 \
+	do {                                                                                 \
+		void *p_ = kefu_realloc(dst->field, (dst->count + src->count + 1) * sizeof *dst->field); \
+		if (!p_)                                                                     \
+			return KEFU_ENOMEM;                                                  \
+		dst->field = p_;                                                             \
+		memcpy(dst->field + dst->count, src->field, src->count * sizeof *src->field); \
+	} while (0)
+	uint32_t chat_base = (uint32_t)dst->n_chats;
+	APPEND(rows, n_rows);
+	APPEND(chats, n_chats);
+	APPEND(shop_days, n_shop_days);
+	APPEND(kept, n_kept);
+#undef APPEND
+	dst->n_rows += src->n_rows;
+	dst->n_chats += src->n_chats;
+	dst->n_shop_days += src->n_shop_days;
+	dst->n_kept += src->n_kept;
+	/* credits: take src's entries for src's orders, shifting chat indices */
+	for (size_t i = 0; i < src->n_orders; i++) {
+		kefu_order_credit c = src->credit[i];
+		if (c.create_chat == KEFU_NO_ID && c.sale_day == INT64_MIN && !c.excluded)
+			continue;
+		if (c.create_chat != KEFU_NO_ID)
+			c.create_chat += chat_base;
+		if (c.sale_chat != KEFU_NO_ID)
+			c.sale_chat += chat_base;
+		dst->credit[i] = c;
+	}
+	dst->msgs_used += src->msgs_used;
+	dst->msgs_duplicate += src->msgs_duplicate;
+	dst->msgs_excluded += src->msgs_excluded;
+	return 0;
+}
+
+int kefu_kpi_run(kefu_kpi_result **out, const kefu_dataset *ds, const kefu_kpi_opts *opts,
+		 kefu_err *err)
+{
+	*out = NULL;
+	if (!ds->finalized)
+		return kefu_err_set(err, KEFU_EINVAL, "dataset not finalized");
+	uint32_t nshops = kefu_dict_size(ds->shops);
+	if (opts->n_shop_settings < nshops)
+		return kefu_err_set(err, KEFU_EINVAL, "settings missing for some shops");
+	int64_t as_of = opts->as_of != INT64_MIN ? opts->as_of : latest_ts(ds);
+	/* Split the shops into contiguous parts of about equal message counts. */
+	int nparts = opts->threads > 1 ? opts->threads : 1;
+	if (nparts > 16)
+		nparts = 16;
+	if ((uint32_t)nparts > nshops)
+		nparts = nshops ? (int)nshops : 1;
+	part_job jobs[16];
+	uint32_t bound[17];
+	bound[0] = 0;
+	bound[nparts] = nshops;
+	if (nparts > 1) {
+		size_t *per = kefu_calloc((size_t)nshops + 1, sizeof *per);
+		if (!per)
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		for (size_t i = 0; i < ds->msg.n; i++)
+			per[ds->msg.shop[i]]++;
+		size_t total = ds->msg.n, acc = 0;
+		int p = 1;
+		for (uint32_t sh = 0; sh < nshops && p < nparts; sh++) {
+			acc += per[sh];
+			if (acc * (size_t)nparts >= total * (size_t)p)
+				bound[p++] = sh + 1;
+		}
+		while (p < nparts) /* fewer natural cut points than parts */
+			bound[p++] = nshops;
+		kefu_free(per);
+	}
+	for (int i = 0; i < nparts; i++)
+		jobs[i] = (part_job){ds, opts, bound[i], bound[i + 1], as_of, NULL, 0};
+	pthread_t tid[16];
+	int started[16] = {0};
+	for (int i = 1; i < nparts; i++)
+		started[i] = pthread_create(&tid[i], NULL, part_thread, &jobs[i]) == 0;
+	part_thread(&jobs[0]);
+	for (int i = 1; i < nparts; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			part_thread(&jobs[i]); /* no thread: run it here */
+	}
+	int rc = 0;
+	for (int i = 0; i < nparts && !rc; i++)
+		rc = jobs[i].rc;
+	kefu_kpi_result *r = jobs[0].res;
+	for (int i = 1; i < nparts && !rc; i++)
+		rc = append_result(r, jobs[i].res);
+	for (int i = rc ? 0 : 1; i < nparts; i++)
+		kefu_kpi_result_free(jobs[i].res);
+	if (rc)
+		return kefu_err_set(err, rc, rc == KEFU_EOVERFLOW ? "a sum overflowed int64"
+								  : "out of memory in the KPI engine");
+	*out = r;
+	return 0;
 }
 
 void kefu_kpi_result_free(kefu_kpi_result *r)

@@ -219,6 +219,10 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 	kefu_kpi_opts ko = KEFU_KPI_OPTS_INIT;
 	ko.shop_settings = s->vs;
 	ko.n_shop_settings = s->nvs;
+	/* one engine part per core (KEFU_THREADS overrides) */
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	const char *th = getenv("KEFU_THREADS");
+	ko.threads = th && atoi(th) > 0 ? atoi(th) : cpus > 0 ? (int)cpus : 1;
 	if (o->as_of) {
 		if (kefu_ts_parse(o->as_of, strlen(o->as_of), s->base.tz, &ko.as_of, &err)) {
 			cli_print_err(&err);

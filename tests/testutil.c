@@ -12,6 +12,8 @@
 
 #include "kefu/loader.h"
 
+int tu_threads = 1;
+
 static int on_row(void *ctx, const kefu_record *rec, const char *file, long line, kefu_err *err)
 {
 	(void)file;
@@ -48,6 +50,7 @@ static void finish(tu_run *r, const char *const *sets, const kefu_report_opts *r
 	kefu_kpi_opts ko = KEFU_KPI_OPTS_INIT;
 	ko.shop_settings = r->vs;
 	ko.n_shop_settings = r->nvs;
+	ko.threads = tu_threads;
 	if (kefu_kpi_run(&r->res, r->ds, &ko, &err))
 		fail_msg("engine: %s", err.msg);
 	kefu_report_opts def = KEFU_REPORT_OPTS_INIT;

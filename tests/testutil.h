@@ -24,6 +24,9 @@ typedef struct tu_run {
 	long rejected;
 } tu_run;
 
+/* Engine threads used by the helpers below (default 1). */
+extern int tu_threads;
+
 /* Inputs are CSV texts (NULL-terminated array); sets are KEY=VALUE strings
  * (NULL-terminated, may be NULL). Fails the test on any error. */
 void tu_run_texts(tu_run *r, const char *const *csv_texts, const char *const *sets,

@@ -113,9 +113,10 @@ typedef struct kefu_kpi_opts {
 	const kefu_settings_versions *shop_settings;
 	size_t n_shop_settings;
 	int64_t as_of; /* INT64_MIN: latest timestamp in the data */
+	int threads;   /* shops are split into this many parts computed in parallel */
 } kefu_kpi_opts;
 
-#define KEFU_KPI_OPTS_INIT {NULL, 0, INT64_MIN}
+#define KEFU_KPI_OPTS_INIT {NULL, 0, INT64_MIN, 1}
 
 typedef struct kefu_kpi_result {
 	kefu_kpi_row *rows; /* sorted by shop, agent, day */
