@@ -118,6 +118,8 @@ static int csv_new(kefu_csv **out, const char *name, const kefu_csv_opts *opts,
 	if (!opts)
 		opts = &def;
 	*out = NULL;
+	if (opts->sep == '"' || opts->sep == '\r' || opts->sep == '\n')
+		return kefu_err_set(err, KEFU_EINVAL, "invalid CSV separator");
 	kefu_csv *r = kefu_calloc(1, sizeof *r);
 	if (!r)
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");

@@ -246,7 +246,8 @@ static int pair_ranks(const kefu_messages *m, uint64_t **pairs_out, size_t *npai
 		kefu_free(sorted);
 		goto done;
 	}
-	memcpy(sorted, list, n * sizeof *list);
+	if (n)
+		memcpy(sorted, list, n * sizeof *list);
 	qsort(sorted, n, sizeof *sorted, cmp_u64_);
 	for (size_t j = 0; j < n; j++) {
 		size_t lo = 0, hi = n;

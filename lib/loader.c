@@ -225,40 +225,46 @@ static int setup_columns(kefu_kind *kind, const kefu_str *names, size_t n, int s
 /* ---- UTF-8 ---- */
 
 /* 1 if s is valid UTF-8 (no overlongs, surrogates or values above U+10FFFF)
- * and holds no NUL byte. */
+ * and holds no NUL byte. Fast paths: 8 ASCII bytes at a time, and the
+ * 3-byte sequences E1..EC / EE..EF (all of CJK) with a plain mask test. */
 static int utf8_ok(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s, *e = p + n;
 	while (p < e) {
-		/* ASCII fast path, 8 bytes at a time */
-		while (e - p >= 8) {
-			uint64_t w;
-			memcpy(&w, p, 8);
-			/* any byte >= 0x80, or any zero byte */
-			if ((w & 0x8080808080808080ULL) ||
-			    ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
-				break;
-			p += 8;
-		}
-		if (p >= e)
-			break;
 		unsigned c = *p;
 		if (c < 0x80) {
-			if (c == 0)
+			while (e - p >= 8) {
+				uint64_t w;
+				memcpy(&w, p, 8);
+				/* any byte >= 0x80, or any zero byte */
+				if ((w & 0x8080808080808080ULL) ||
+				    ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+					break;
+				p += 8;
+			}
+			while (p < e && *p < 0x80) {
+				if (*p == 0)
+					return 0;
+				p++;
+			}
+			continue;
+		}
+		if (c >= 0xE1 && c != 0xED && c <= 0xEF) {
+			if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
 				return 0;
-			p++;
+			p += 3;
 			continue;
 		}
 		size_t need;
 		unsigned lo = 0x80, hi = 0xBF;
 		if (c >= 0xC2 && c <= 0xDF) {
 			need = 1;
-		} else if (c >= 0xE0 && c <= 0xEF) {
+		} else if (c == 0xE0) {
 			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
+			lo = 0xA0;
+		} else if (c == 0xED) {
+			need = 2;
+			hi = 0x9F; /* no surrogates */
 		} else if (c >= 0xF0 && c <= 0xF4) {
 			need = 3;
 			if (c == 0xF0)
@@ -1072,6 +1078,7 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 	if (!stats)
 		stats = &local;
 	memset(stats, 0, sizeof *stats);
+	kefu_err_clear(err);
 	int rc = check_opts(opts, err);
 	if (rc)
 		return rc;
@@ -1106,6 +1113,7 @@ int kefu_load_mem(const char *data, size_t n, const char *name, const kefu_load_
 	if (!stats)
 		stats = &local;
 	memset(stats, 0, sizeof *stats);
+	kefu_err_clear(err);
 	int rc = check_opts(opts, err);
 	if (rc)
 		return rc;

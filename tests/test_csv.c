@@ -295,6 +295,13 @@ static void test_sep_option(void **state)
 	char *got = transcript_opts(in, strlen(in), 0, &o, 0);
 	assert_string_equal(got, "L1:a|b,c|d\te\n");
 	free(got);
+	kefu_csv *r = (kefu_csv *)1;
+	kefu_err err = KEFU_ERR_INIT;
+	o.sep = '"';
+	assert_int_equal(kefu_csv_open_mem(&r, "x", 1, "s", &o, &err), KEFU_EINVAL);
+	assert_null(r);
+	o.sep = '\n';
+	assert_int_equal(kefu_csv_open_mem(&r, "x", 1, "s", &o, &err), KEFU_EINVAL);
 }
 
 static void test_raw_bytes(void **state)

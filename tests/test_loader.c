@@ -578,6 +578,91 @@ static void test_jsonl(void **state)
 	assert_rej(&c, 0, 2, 0, "", "invalid UTF-8");
 }
 
+/* Reference UTF-8 check: decode code points one by one (no NUL, no
+ * overlongs, no surrogates, nothing above U+10FFFF). */
+static int ref_utf8(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned c = p[i], cp, k;
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if ((c & 0xE0) == 0xC0) {
+			k = 1;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			k = 2;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			k = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + k >= n)
+			return 0; /* truncated sequence */
+		for (unsigned j = 1; j <= k; j++) {
+			if ((p[i + j] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + j] & 0x3F);
+		}
+		static const unsigned minv[4] = {0, 0x80, 0x800, 0x10000};
+		if (cp < minv[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+static void test_utf8_random(void **state)
+{
+	(void)state;
+	static const unsigned char alpha[] = {'a',  0x00, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+					      0xBF, 0xC0, 0xC1, 0xC2, 0xDF, 0xE0, 0xE1, 0xE4,
+					      0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF3, 0xF4, 0xF5, 0xFF};
+	uint64_t seed = 12345;
+	char in[256];
+	const char *pre = "agent,login,logout\n";
+	size_t np = strlen(pre);
+	memcpy(in, pre, np);
+	long valid = 0;
+	for (int iter = 0; iter < 20000; iter++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		size_t n = 1 + (size_t)((seed >> 33) % 24);
+		unsigned char t[32];
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+			t[i] = alpha[(seed >> 33) % sizeof alpha];
+		}
+		memcpy(in + np, t, n);
+		const char *post = ",1,2\n";
+		memcpy(in + np + n, post, strlen(post) + 1);
+		coll c;
+		memset(&c, 0, sizeof c);
+		kefu_err err = KEFU_ERR_INIT;
+		kefu_load_opts o = KEFU_LOAD_OPTS_INIT;
+		o.default_tz = g_sh;
+		size_t len = np + n + strlen(post);
+		assert_int_equal(kefu_load_mem(in, len, "u", &o, on_row, on_reject, &c, NULL, &err), 0);
+		int want = ref_utf8(t, n);
+		/* 'a' and the agent key's trimming do not affect validity */
+		if (want) {
+			valid++;
+			if (c.n != 1)
+				fail_msg("iter %d: valid UTF-8 rejected: %s", iter, c.nrej ? c.rejs[0].reason : "");
+		} else {
+			assert_int_equal(c.n, 0);
+			assert_int_equal(c.nrej, 1);
+			assert_string_equal(c.rejs[0].column, "agent");
+		}
+	}
+	assert_true(valid > 100);
+}
+
 /* A field above the 16 MiB limit is rejected and the next row is read. */
 static void test_large_field(void **state)
 {
@@ -688,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_ratings_evals),
 		cmocka_unit_test(test_agents_presence),
 		cmocka_unit_test(test_jsonl),
+		cmocka_unit_test(test_utf8_random),
 		cmocka_unit_test(test_large_field),
 		cmocka_unit_test(test_files_and_stdin),
 		cmocka_unit_test(test_callback_abort),
