@@ -13,10 +13,6 @@
 
 #include "kefu/csv.h"
 
-/* Internal API of csv.c. */
-int kefu_csv_next_line(kefu_csv *r, kefu_str *line, long *lineno, kefu_err *err);
-void kefu_csv_raw(const kefu_csv *r, kefu_str *raw);
-void kefu_csv_set_bufsize_for_test(kefu_csv *r, size_t n);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

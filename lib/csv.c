@@ -22,9 +22,8 @@
  * stops buffering the record and only scans for its end, so memory stays
  * bounded whatever the input.
  *
- * Internal API (not in csv.h; prototypes repeated where used): peek, physical
- * line reading for JSON Lines, the raw bytes of the last record and a
- * test-only buffer size.
+ * Besides records, csv.h offers peek, physical line reading for JSON Lines,
+ * the raw bytes of the last record and a test-only buffer size.
  */
 #include "kefu/csv.h"
 
@@ -35,11 +34,6 @@
 #include <emmintrin.h>
 #endif
 
-/* Internal API shared with loader.c, the tests and the fuzzers. */
-int kefu_csv_peek(kefu_csv *r, size_t want, kefu_str *out, kefu_err *err);
-int kefu_csv_next_line(kefu_csv *r, kefu_str *line, long *lineno, kefu_err *err);
-void kefu_csv_raw(const kefu_csv *r, kefu_str *raw);
-void kefu_csv_set_bufsize_for_test(kefu_csv *r, size_t n);
 
 #define CSV_BUF_DEFAULT ((size_t)1 << 20)
 #define CSV_RAW_MAX ((size_t)64 << 10) /* raw bytes kept for a rejected record */

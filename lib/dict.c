@@ -5,6 +5,7 @@
  */
 #include "kefu/dataset.h"
 #include "kefu/kpi.h" /* kefu_sort_key3 */
+#include "kefu/snapshot.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -255,20 +256,6 @@ static int put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 	return 0;
 }
 
-static int take(const char **p, const char *end, const void **data, size_t *n)
-{
-	uint64_t n64;
-	if (end - *p < 8)
-		return KEFU_EPARSE;
-	memcpy(&n64, *p, 8);
-	if ((uint64_t)(end - *p - 8) < n64)
-		return KEFU_EPARSE;
-	*data = *p + 8;
-	*n = (size_t)n64;
-	*p += 8 + n64;
-	return 0;
-}
-
 int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap)
 {
 	uint32_t n = d->n;
@@ -279,17 +266,13 @@ int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap)
 	return 0;
 }
 
-int kefu_dict_read(kefu_dict **out, const char **p, const char *end)
+int kefu_dict_read(kefu_dict **out, kefu_snap_reader *rd)
 {
 	*out = NULL;
-	const void *np, *arena, *off, *len;
-	size_t nn, an, on, ln;
-	if (take(p, end, &np, &nn) || nn != sizeof(uint32_t) || take(p, end, &arena, &an) ||
-	    take(p, end, &off, &on) || take(p, end, &len, &ln))
-		return KEFU_EPARSE;
 	uint32_t n;
-	memcpy(&n, np, sizeof n);
-	if (on != (size_t)n * sizeof(uint64_t) || ln != (size_t)n * sizeof(uint32_t))
+	size_t len, an;
+	if (kefu_snap_section(rd, &len) || len != sizeof n || kefu_snap_bytes(rd, &n, sizeof n) ||
+	    kefu_snap_section(rd, &an))
 		return KEFU_EPARSE;
 	kefu_dict *d;
 	if (kefu_dict_new(&d))
@@ -298,33 +281,32 @@ int kefu_dict_read(kefu_dict **out, const char **p, const char *end)
 	d->off = kefu_malloc(((size_t)n + 1) * sizeof *d->off);
 	d->len = kefu_malloc(((size_t)n + 1) * sizeof *d->len);
 	d->hash = kefu_malloc(((size_t)n + 1) * sizeof *d->hash);
-	if (!d->arena || !d->off || !d->len || !d->hash) {
-		kefu_dict_free(d);
-		return KEFU_ENOMEM;
-	}
-	if (an)
-		memcpy(d->arena, arena, an);
-	if (n) {
-		memcpy(d->off, off, on);
-		memcpy(d->len, len, ln);
-	}
+	int rc = KEFU_ENOMEM;
+	if (!d->arena || !d->off || !d->len || !d->hash)
+		goto fail;
+	rc = KEFU_EPARSE;
+	if (kefu_snap_bytes(rd, d->arena, an) || kefu_snap_section(rd, &len) ||
+	    len != (size_t)n * sizeof *d->off || kefu_snap_bytes(rd, d->off, len) ||
+	    kefu_snap_section(rd, &len) || len != (size_t)n * sizeof *d->len ||
+	    kefu_snap_bytes(rd, d->len, len))
+		goto fail;
 	d->arena_n = an;
 	d->arena_cap = an + 1;
 	d->n = d->cap = n;
 	for (uint32_t i = 0; i < n; i++) {
-		if (d->off[i] > an || d->len[i] > an - d->off[i]) {
-			kefu_dict_free(d);
-			return KEFU_EPARSE;
-		}
+		if (d->off[i] > an || d->len[i] > an - d->off[i])
+			goto fail;
 		d->hash[i] = kefu_hash_bytes(d->arena + d->off[i], d->len[i]);
 	}
 	size_t ns = 1024;
 	while (ns < (size_t)n * 2 + 2)
 		ns *= 2;
-	if (rehash(d, ns)) {
-		kefu_dict_free(d);
-		return KEFU_ENOMEM;
-	}
+	rc = KEFU_ENOMEM;
+	if (rehash(d, ns))
+		goto fail;
 	*out = d;
 	return 0;
+fail:
+	kefu_dict_free(d);
+	return rc;
 }

@@ -28,10 +28,6 @@
 
 #include "kefu/csv.h"
 
-/* Internal API of csv.c (not in csv.h). */
-int kefu_csv_peek(kefu_csv *r, size_t want, kefu_str *out, kefu_err *err);
-int kefu_csv_next_line(kefu_csv *r, kefu_str *line, long *lineno, kefu_err *err);
-void kefu_csv_raw(const kefu_csv *r, kefu_str *raw);
 
 /* Every column name of every canonical kind. */
 enum {

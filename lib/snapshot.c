@@ -83,27 +83,50 @@ int kefu_snapshot_write(const kefu_dataset *cds, char **out, size_t *outn, kefu_
 	return 0;
 }
 
-static int take(const char **p, const char *end, const void **data, size_t *n)
+int kefu_snap_section(kefu_snap_reader *rd, size_t *len)
 {
 	uint64_t n64;
-	if (end - *p < 8)
+	if (rd->size - rd->pos < 8 || rd->read(rd->ctx, &n64, 8, rd->pos))
 		return KEFU_EPARSE;
-	memcpy(&n64, *p, 8);
-	if ((uint64_t)(end - *p - 8) < n64)
+	rd->pos += 8;
+	if (n64 > rd->size - rd->pos)
 		return KEFU_EPARSE;
-	*data = *p + 8;
-	*n = (size_t)n64;
-	*p += 8 + n64;
+	*len = (size_t)n64;
+	return 0;
+}
+
+int kefu_snap_bytes(kefu_snap_reader *rd, void *dst, size_t len)
+{
+	if (len > rd->size - rd->pos || (len && rd->read(rd->ctx, dst, len, rd->pos)))
+		return KEFU_EPARSE;
+	rd->pos += len;
+	return 0;
+}
+
+typedef struct mem_src {
+	const char *p;
+} mem_src;
+
+static int mem_read(void *ctx, void *dst, size_t n, uint64_t off)
+{
+	memcpy(dst, ((mem_src *)ctx)->p + off, n);
 	return 0;
 }
 
 int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *err)
 {
+	mem_src m = {p};
+	kefu_snap_reader rd = {mem_read, &m, n, 0};
+	return kefu_snapshot_read_from(out, &rd, err);
+}
+
+int kefu_snapshot_read_from(kefu_dataset **out, kefu_snap_reader *rd, kefu_err *err)
+{
 	*out = NULL;
-	const char *end = p + n;
-	const void *data;
 	size_t len;
-	if (take(&p, end, &data, &len) || len != 8 || memcmp(data, MAGIC, 8))
+	char magic[8];
+	if (kefu_snap_section(rd, &len) || len != 8 || kefu_snap_bytes(rd, magic, 8) ||
+	    memcmp(magic, MAGIC, 8))
 		return kefu_err_set(err, KEFU_EPARSE, "not a kefu snapshot of this version");
 	kefu_dataset *ds = kefu_calloc(1, sizeof *ds);
 	if (!ds)
@@ -112,12 +135,12 @@ int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *er
 			       &ds->statuses, &ds->vendors, &ds->teams,  &ds->texts};
 	int rc = 0;
 	for (size_t i = 0; !rc && i < sizeof dicts / sizeof dicts[0]; i++)
-		rc = kefu_dict_read(dicts[i], &p, end);
+		rc = kefu_dict_read(dicts[i], rd);
 	uint64_t counts[6];
-	if (!rc && (take(&p, end, &data, &len) || len != sizeof counts))
+	if (!rc && (kefu_snap_section(rd, &len) || len != sizeof counts ||
+		    kefu_snap_bytes(rd, counts, sizeof counts)))
 		rc = KEFU_EPARSE;
 	if (!rc) {
-		memcpy(counts, data, sizeof counts);
 		ds->msg.n = (size_t)counts[0];
 		ds->ord.n = (size_t)counts[1];
 		ds->rat.n = (size_t)counts[2];
@@ -128,7 +151,8 @@ int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *er
 	colref refs[64];
 	size_t nc = columns(ds, refs);
 	for (size_t i = 0; !rc && i < nc; i++) {
-		if (take(&p, end, &data, &len) || len != *refs[i].count * refs[i].elsz) {
+		if (kefu_snap_section(rd, &len) || *refs[i].count > SIZE_MAX / refs[i].elsz ||
+		    len != *refs[i].count * refs[i].elsz) {
 			rc = KEFU_EPARSE;
 			break;
 		}
@@ -137,19 +161,19 @@ int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *er
 			rc = KEFU_ENOMEM;
 			break;
 		}
-		if (len)
-			memcpy(*refs[i].arr, data, len);
+		if (kefu_snap_bytes(rd, *refs[i].arr, len))
+			rc = KEFU_EPARSE;
 	}
 	if (!rc) {
 		size_t want = (size_t)kefu_dict_size(ds->agents) * sizeof(uint32_t);
-		if (take(&p, end, &data, &len) || len != want) {
+		if (kefu_snap_section(rd, &len) || len != want) {
 			rc = KEFU_EPARSE;
 		} else {
 			ds->roster.row_of_agent = kefu_malloc(len + 1);
 			if (!ds->roster.row_of_agent)
 				rc = KEFU_ENOMEM;
-			else if (len)
-				memcpy(ds->roster.row_of_agent, data, len);
+			else if (kefu_snap_bytes(rd, ds->roster.row_of_agent, len))
+				rc = KEFU_EPARSE;
 		}
 	}
 	if (!rc) {
@@ -178,6 +202,10 @@ int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *er
 				rc = KEFU_EPARSE;
 		for (size_t i = 0; i < ds->pres.n && !rc; i++)
 			if (ds->pres.agent[i] >= kefu_dict_size(ds->agents))
+				rc = KEFU_EPARSE;
+		for (uint32_t a = 0; a < kefu_dict_size(ds->agents) && !rc; a++)
+			if (ds->roster.row_of_agent[a] != KEFU_NO_ID &&
+			    ds->roster.row_of_agent[a] >= ds->roster.n)
 				rc = KEFU_EPARSE;
 	}
 	if (rc) {

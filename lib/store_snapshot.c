@@ -30,6 +30,20 @@ static int last_import(kefu_store *st, int64_t *out, kefu_err *err)
 	return 0;
 }
 
+static int blob_read(void *ctx, void *dst, size_t n, uint64_t off)
+{
+	/* sqlite3_blob_read takes int sizes: read in pieces of at most 1 GiB */
+	while (n > 0) {
+		int piece = n > ((size_t)1 << 30) ? 1 << 30 : (int)n;
+		if (sqlite3_blob_read(ctx, dst, piece, (int)off) != SQLITE_OK)
+			return -1;
+		dst = (char *)dst + piece;
+		off += (uint64_t)piece;
+		n -= (size_t)piece;
+	}
+	return 0;
+}
+
 int kefu_store_load_cached(kefu_store *st, kefu_dataset **out, int *from_snapshot, kefu_err *err)
 {
 	*out = NULL;
@@ -38,21 +52,27 @@ int kefu_store_load_cached(kefu_store *st, kefu_dataset **out, int *from_snapsho
 	int rc = last_import(st, &current, err);
 	if (rc)
 		return rc;
-	/* 1. a current snapshot */
+	/* 1. a current snapshot, read straight into the columns */
 	sqlite3_stmt *s = NULL;
-	if (sqlite3_prepare_v2(st->db, "SELECT import_id, data FROM snapshot WHERE id = 1", -1, &s,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == current) {
-		const char *p = sqlite3_column_blob(s, 1);
-		int n = sqlite3_column_bytes(s, 1);
+	int64_t tag = -1;
+	if (sqlite3_prepare_v2(st->db, "SELECT import_id FROM snapshot WHERE id = 1", -1, &s, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		tag = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_blob *blob = NULL;
+	if (tag == current &&
+	    sqlite3_blob_open(st->db, "main", "snapshot", "data", 1, 0, &blob) == SQLITE_OK) {
+		kefu_snap_reader rd = {blob_read, blob, (uint64_t)sqlite3_blob_bytes(blob), 0};
 		kefu_err ignored = KEFU_ERR_INIT;
-		if (p && n > 0 && kefu_snapshot_read(out, p, (size_t)n, &ignored) == 0) {
-			sqlite3_finalize(s);
+		rc = kefu_snapshot_read_from(out, &rd, &ignored);
+		sqlite3_blob_close(blob);
+		if (rc == 0) {
 			*from_snapshot = 1;
 			return 0;
 		}
+		rc = 0;
 	}
-	sqlite3_finalize(s);
 	/* 2. the rows, then a new snapshot (best effort: a read-only store or a
 	 * busy writer just means no cache this time) */
 	kefu_dataset *ds;

@@ -20,11 +20,6 @@
 #include "kefu/csv.h"
 #include "testutil.h"
 
-/* Internal API of csv.c. */
-int kefu_csv_peek(kefu_csv *r, size_t want, kefu_str *out, kefu_err *err);
-int kefu_csv_next_line(kefu_csv *r, kefu_str *line, long *lineno, kefu_err *err);
-void kefu_csv_raw(const kefu_csv *r, kefu_str *raw);
-void kefu_csv_set_bufsize_for_test(kefu_csv *r, size_t n);
 
 /* ---- helpers ---- */
 

@@ -53,6 +53,18 @@ int kefu_csv_open_mem(kefu_csv **out, const char *data, size_t n, const char *na
 int kefu_csv_next(kefu_csv *r, kefu_str **fields, size_t *nfields, long *line,
 		  kefu_err *err);
 
+/* Looks at up to `want` bytes after the BOM without consuming them (the
+ * loader tells JSON Lines from CSV this way, also on stdin). */
+int kefu_csv_peek(kefu_csv *r, size_t want, kefu_str *out, kefu_err *err);
+/* Reads one physical line with the same line-ending detection (JSON Lines). */
+int kefu_csv_next_line(kefu_csv *r, kefu_str *line, long *lineno, kefu_err *err);
+/* The last record's raw bytes without its line ending, at most 64 KiB
+ * (what a reject file receives). Valid until the next read. */
+void kefu_csv_raw(const kefu_csv *r, kefu_str *raw);
+/* Test hook: this reader's buffer size (and, on a memory reader, chunked
+ * reads of at most n bytes). Call before the first read. */
+void kefu_csv_set_bufsize_for_test(kefu_csv *r, size_t n);
+
 /* Bytes consumed so far (for progress bars). */
 uint64_t kefu_csv_offset(const kefu_csv *r);
 

@@ -23,9 +23,23 @@ int kefu_snapshot_write(const kefu_dataset *ds, char **out, size_t *outn, kefu_e
 /* KEFU_EPARSE when the image is not a snapshot of this version or is cut. */
 int kefu_snapshot_read(kefu_dataset **out, const char *p, size_t n, kefu_err *err);
 
+/* Reads an image piecewise straight into the dataset's columns (one copy),
+ * e.g. from an SQLite incremental blob. read() fills dst with n bytes at
+ * offset off of the image and returns 0, or nonzero on failure. */
+typedef struct kefu_snap_reader {
+	int (*read)(void *ctx, void *dst, size_t n, uint64_t off);
+	void *ctx;
+	uint64_t size, pos;
+} kefu_snap_reader;
+int kefu_snapshot_read_from(kefu_dataset **out, kefu_snap_reader *rd, kefu_err *err);
+
+/* One section: u64 length, then that many bytes. */
+int kefu_snap_section(kefu_snap_reader *rd, size_t *len);
+int kefu_snap_bytes(kefu_snap_reader *rd, void *dst, size_t len);
+
 /* Dictionary images (used by the snapshot). */
 int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap);
-int kefu_dict_read(kefu_dict **out, const char **p, const char *end);
+int kefu_dict_read(kefu_dict **out, kefu_snap_reader *rd);
 
 #ifdef __cplusplus
 }
