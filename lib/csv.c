@@ -69,6 +69,7 @@ struct kefu_csv {
 	uint64_t base;          /* stream offset of buf[0] */
 	int eof, started, mode, fatal;
 	long line;              /* physical line at pos */
+	uint64_t limit;         /* fd sources: bytes still allowed to read (ranges) */
 
 	csv_fld *flds;
 	size_t fldcap;
@@ -136,6 +137,7 @@ static int csv_new(kefu_csv **out, const char *name, const kefu_csv_opts *opts,
 	r->strip_bom = opts->strip_bom;
 	r->cap = CSV_BUF_DEFAULT;
 	r->line = 1;
+	r->limit = UINT64_MAX;
 	*out = r;
 	return 0;
 }
@@ -149,6 +151,26 @@ int kefu_csv_open_fd(kefu_csv **out, int fd, const char *name, const kefu_csv_op
 	(*out)->fd = fd;
 	return 0;
 }
+
+int kefu_csv_open_fd_range(kefu_csv **out, int fd, const char *name, const kefu_csv_opts *opts,
+			   uint64_t limit, int mode, kefu_err *err)
+{
+	kefu_csv_opts o = KEFU_CSV_OPTS_INIT;
+	if (opts)
+		o = *opts;
+	o.strip_bom = 0; /* a range inside a file has no BOM */
+	int rc = csv_new(out, name, &o, err);
+	if (rc)
+		return rc;
+	(*out)->fd = fd;
+	(*out)->limit = limit;
+	(*out)->mode = mode;
+	return 0;
+}
+
+int kefu_csv_mode(const kefu_csv *r) { return r->mode; }
+
+long kefu_csv_line(const kefu_csv *r) { return r->line; }
 
 int kefu_csv_open_mem(kefu_csv **out, const char *data, size_t n, const char *name,
 		      const kefu_csv_opts *opts, kefu_err *err)
@@ -243,10 +265,18 @@ static int refill(kefu_csv *r, uint64_t keep_abs, kefu_err *err)
 			r->eof = 1;
 		return 0;
 	}
+	if (room > r->limit)
+		room = (size_t)r->limit;
+	if (room == 0) { /* the end of a range */
+		r->eof = 1;
+		return 0;
+	}
 	for (;;) {
 		ssize_t got = read(r->fd, r->own + r->end, room);
 		if (got > 0) {
 			r->end += (size_t)got;
+			if (r->limit != UINT64_MAX)
+				r->limit -= (uint64_t)got;
 			return 0;
 		}
 		if (got == 0) {

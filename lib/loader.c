@@ -297,6 +297,8 @@ typedef struct loader {
 	size_t nhdr;
 	kefu_str shop_override;
 	int have_shop_override;
+	const kefu_str *given_hdr; /* range loads: the file's header (input has none) */
+	size_t given_nhdr;
 } loader;
 
 /* One row as column values. present[c] = 0 when the column is absent. */
@@ -630,7 +632,14 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 	long line = 0;
 	kefu_str *hdr = NULL;
 	char *hdrbuf = NULL;
-	int rc = kefu_csv_next(r, &f, &nf, &line, err);
+	int rc;
+	if (L->given_hdr) { /* a range of a file: the header was read by the caller */
+		f = (kefu_str *)L->given_hdr;
+		nf = L->given_nhdr;
+		rc = 1;
+	} else {
+		rc = kefu_csv_next(r, &f, &nf, &line, err);
+	}
 	if (rc == 0) {
 		rc = kefu_err_set(err, KEFU_EPARSE, "empty file: no header");
 		kefu_err_at(err, L->file, 1, 0);
@@ -743,6 +752,7 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 	}
 	rc = 0;
 cleanup:
+	L->stats->lines = kefu_csv_line(r) - 1;
 	L->hdr = NULL;
 	L->nhdr = 0;
 	kefu_free(hdr);
@@ -1119,6 +1129,45 @@ int kefu_load_mem(const char *data, size_t n, const char *name, const kefu_load_
 	rc = kefu_csv_open_mem(&r, data, n, name, NULL, err);
 	if (rc == 0)
 		rc = load_reader(r, name, opts, on_row, on_reject, ctx, stats, err);
+	kefu_csv_free(r);
+	return rc;
+}
+
+int kefu_load_csv_range(int fd, uint64_t limit, int mode, const char *name, const kefu_str *header,
+			size_t nheader, const kefu_load_opts *opts, kefu_row_fn on_row,
+			kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err)
+{
+	kefu_load_stats local;
+	if (!stats)
+		stats = &local;
+	memset(stats, 0, sizeof *stats);
+	kefu_err_clear(err);
+	int rc = check_opts(opts, err);
+	if (rc)
+		return rc;
+	kefu_csv_opts co = KEFU_CSV_OPTS_INIT;
+	co.strip_bom = header == NULL; /* only the file's start has a BOM */
+	kefu_csv *r = NULL;
+	rc = kefu_csv_open_fd_range(&r, fd, name, &co, limit, mode, err);
+	if (rc == 0) {
+		loader L;
+		memset(&L, 0, sizeof L);
+		L.opts = opts;
+		L.on_row = on_row;
+		L.on_reject = on_reject;
+		L.ctx = ctx;
+		L.stats = stats;
+		L.file = name;
+		L.kind = opts->kind;
+		L.given_hdr = header;
+		L.given_nhdr = nheader;
+		if (opts->shop) {
+			L.shop_override = kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)});
+			L.have_shop_override = 1;
+		}
+		rc = load_csv(&L, r, err);
+		stats->bytes = kefu_csv_offset(r);
+	}
 	kefu_csv_free(r);
 	return rc;
 }

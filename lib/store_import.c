@@ -588,7 +588,7 @@ int kefu_store_import_note_file(kefu_store *st, const char *file, const kefu_loa
 {
 	if (!st->in_import)
 		return kefu_err_set(err, KEFU_EINVAL, "no import run is open");
-	kefu_load_stats zero = {KEFU_KIND_NONE, 0, 0, 0, 0};
+	kefu_load_stats zero = {KEFU_KIND_NONE, 0, 0, 0, 0, 0, 0};
 	int rc = store_flush_messages(st, err);
 	if (rc)
 		return rc;

@@ -56,14 +56,6 @@ typedef struct load_ctx {
 	int quiet;
 } load_ctx;
 
-static int on_row(void *ctx, const kefu_record *rec, const char *file, long line, kefu_err *err)
-{
-	(void)file;
-	(void)line;
-	load_ctx *lc = ctx;
-	return kefu_dataset_add(lc->ds, rec, err);
-}
-
 static int on_reject(void *ctx, const char *file, long line, long col, const char *column,
 		     const char *reason, kefu_str raw)
 {
@@ -95,6 +87,16 @@ static void phase(const char *name)
 		fprintf(stderr, "kefu: timing: %-10s %.3f s\n", name,
 			(double)(now.tv_sec - last.tv_sec) + (double)(now.tv_nsec - last.tv_nsec) / 1e9);
 	last = now;
+}
+
+/* One thread per core for parsing and the engine (KEFU_THREADS overrides). */
+static int session_threads(void)
+{
+	const char *th = getenv("KEFU_THREADS");
+	if (th && atoi(th) > 0)
+		return atoi(th);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus > 0 ? (int)cpus : 1;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -154,6 +156,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 		}
 	} else {
 		load_ctx lc = {s->ds, 0, o->quiet};
+		int threads = session_threads();
 		/* Reserve by size (a message row is rarely under 40 bytes): the
 		 * columns then never move while they fill; unused pages cost nothing. */
 		uint64_t total = 0;
@@ -168,7 +171,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 			kefu_load_opts lo = KEFU_LOAD_OPTS_INIT;
 			lo.default_tz = s->base.tz;
 			kefu_load_stats ls;
-			if (kefu_load_file(o->files[i], &lo, on_row, on_reject, &lc, &ls, &err)) {
+			if (kefu_load_into(s->ds, o->files[i], &lo, threads, on_reject, &lc, &ls, &err)) {
 				cli_print_err(&err);
 				return err.code == KEFU_EIO ? KEFU_EXIT_IO : KEFU_EXIT_FAIL;
 			}
@@ -219,10 +222,7 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 	kefu_kpi_opts ko = KEFU_KPI_OPTS_INIT;
 	ko.shop_settings = s->vs;
 	ko.n_shop_settings = s->nvs;
-	/* one engine part per core (KEFU_THREADS overrides) */
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	const char *th = getenv("KEFU_THREADS");
-	ko.threads = th && atoi(th) > 0 ? atoi(th) : cpus > 0 ? (int)cpus : 1;
+	ko.threads = session_threads();
 	if (o->as_of) {
 		if (kefu_ts_parse(o->as_of, strlen(o->as_of), s->base.tz, &ko.as_of, &err)) {
 			cli_print_err(&err);

@@ -34,6 +34,17 @@ typedef struct kefu_csv_opts {
  * opts may be NULL for defaults. */
 int kefu_csv_open_fd(kefu_csv **out, int fd, const char *name,
 		     const kefu_csv_opts *opts, kefu_err *err);
+/* Opens a reader on a part of a file for parallel loads: reads at most
+ * `limit` bytes from fd's current offset, takes the line-ending mode found
+ * at the file's start (kefu_csv_mode of a reader on the start; 0 = detect)
+ * and strips no BOM. Line numbers count from 1 at the range start. */
+int kefu_csv_open_fd_range(kefu_csv **out, int fd, const char *name, const kefu_csv_opts *opts,
+			   uint64_t limit, int mode, kefu_err *err);
+/* The line-ending mode in use (0 until the first line ending is seen). */
+int kefu_csv_mode(const kefu_csv *r);
+/* The physical line number at the current position. */
+long kefu_csv_line(const kefu_csv *r);
+
 /* Opens a reader over a memory buffer (borrowed; must outlive the reader). */
 int kefu_csv_open_mem(kefu_csv **out, const char *data, size_t n, const char *name,
 		      const kefu_csv_opts *opts, kefu_err *err);

@@ -48,6 +48,8 @@ typedef struct kefu_load_stats {
 	long rows_ok;
 	long rows_rejected;
 	uint64_t bytes;
+	long lines;        /* CSV: physical lines consumed (header included) */
+	int parts;         /* kefu_load_into: parts parsed in parallel (1 = sequential) */
 } kefu_load_stats;
 
 /*
@@ -62,6 +64,32 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 int kefu_load_mem(const char *data, size_t n, const char *name, const kefu_load_opts *opts,
 		  kefu_row_fn on_row, kefu_reject_fn on_reject, void *ctx,
 		  kefu_load_stats *stats, kefu_err *err);
+
+/*
+ * Loads one part of a CSV file, for parallel loading (load_parallel.c): fd
+ * is positioned at the part's start, at most `limit` bytes are read, `mode`
+ * is the file's line-ending mode (kefu_csv_mode). With header NULL the part
+ * starts the file and its first record is the header; otherwise `header`
+ * gives the file's column names and line numbers count from the part start.
+ */
+int kefu_load_csv_range(int fd, uint64_t limit, int mode, const char *name, const kefu_str *header,
+			size_t nheader, const kefu_load_opts *opts, kefu_row_fn on_row,
+			kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err);
+
+/*
+ * Loads one file into a dataset (dataset.h). A large regular CSV file is
+ * split into up to `threads` parts parsed in parallel; the result, including
+ * the rejected rows (reported in file order with absolute line numbers), is
+ * exactly that of loading it sequentially. on_reject is only called from the
+ * calling thread.
+ */
+struct kefu_dataset;
+int kefu_load_into(struct kefu_dataset *ds, const char *path, const kefu_load_opts *opts,
+		   int threads, kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
+		   kefu_err *err);
+
+/* Test hook: the smallest part size of kefu_load_into (default 32 MiB). */
+void kefu_load_set_min_part_for_test(uint64_t bytes);
 
 /* Detects the kind from a list of header names (order free, exact names).
  * Required columns must all be present; optional ones (refund; the agents'
