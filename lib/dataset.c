@@ -133,7 +133,8 @@ static int add_message(kefu_dataset *ds, const kefu_message_rec *r)
 	m->dir[i] = (uint8_t)r->dir;
 	m->ts[i] = r->ts;
 	m->text_hash[i] = kefu_hash_bytes(r->text.p, r->text.n);
-	m->chars[i] = kefu_utf8_count(r->text.p, r->text.n);
+	/* only agent text is counted (客服字数) */
+	m->chars[i] = r->dir == KEFU_DIR_A ? kefu_utf8_count(r->text.p, r->text.n) : 0;
 	m->n++;
 	return 0;
 }

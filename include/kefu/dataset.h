@@ -43,7 +43,7 @@ typedef struct kefu_messages {
 	uint8_t *dir;        /* kefu_dir */
 	int64_t *ts;         /* UTC seconds */
 	uint64_t *text_hash; /* identity of the text for exact-duplicate detection */
-	uint32_t *chars;     /* Unicode code points of the text */
+	uint32_t *chars;     /* Unicode code points of the text (A messages; 0 for B and S) */
 } kefu_messages;
 
 typedef struct kefu_orders {
