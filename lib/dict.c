@@ -244,24 +244,13 @@ oom:
 
 /* ---- images for snapshots ---- */
 
-static int put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
-{
-	if (kefu_grow((void **)buf, cap, *len + n + 8, 1))
-		return KEFU_ENOMEM;
-	uint64_t n64 = n;
-	memcpy(*buf + *len, &n64, 8);
-	if (n)
-		memcpy(*buf + *len + 8, p, n);
-	*len += n + 8;
-	return 0;
-}
-
 int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap)
 {
 	uint32_t n = d->n;
-	if (put(buf, len, cap, &n, sizeof n) || put(buf, len, cap, d->arena, d->arena_n) ||
-	    put(buf, len, cap, d->off, (size_t)n * sizeof *d->off) ||
-	    put(buf, len, cap, d->len, (size_t)n * sizeof *d->len))
+	if (kefu_snap_put(buf, len, cap, &n, sizeof n) ||
+	    kefu_snap_put(buf, len, cap, d->arena, d->arena_n) ||
+	    kefu_snap_put(buf, len, cap, d->off, (size_t)n * sizeof *d->off) ||
+	    kefu_snap_put(buf, len, cap, d->len, (size_t)n * sizeof *d->len))
 		return KEFU_ENOMEM;
 	return 0;
 }

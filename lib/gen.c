@@ -962,7 +962,7 @@ static void gen_chat(gen *g, shop *s, uint32_t si, rng *r, int64_t day_t)
 			      : (below(r, 2) ? TEAM_PRE1 : TEAM_PRE2);
 	uint32_t ag = pick_agent(s, r, team);
 	int staffed = !night || s->team_n[TEAM_NIGHT] > 0 || hour == 0;
-	int answered = staffed ? chance(r, 960) : chance(r, 350);
+	int answered = staffed ? chance(r, 935) : chance(r, 350);
 	pool *bp = after_sale ? &g->b_after : &g->b_pre;
 	pool *ap = after_sale ? &g->a_after : &g->a_pre;
 	uint32_t rounds = 1;

@@ -38,7 +38,7 @@ static size_t columns(kefu_dataset *ds, colref *refs)
 	return n;
 }
 
-static int put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
+int kefu_snap_put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 {
 	if (kefu_grow((void **)buf, cap, *len + n + 8, 1))
 		return KEFU_ENOMEM;
@@ -64,15 +64,15 @@ int kefu_snapshot_write(const kefu_dataset *cds, char **out, size_t *outn, kefu_
 	const kefu_dict *dicts[] = {ds->shops,    ds->agents,  ds->buyers, ds->order_ids,
 				    ds->statuses, ds->vendors, ds->teams,  ds->texts};
 	uint64_t counts[6] = {ds->msg.n, ds->ord.n, ds->rat.n, ds->ev.n, ds->roster.n, ds->pres.n};
-	int rc = put(&buf, &len, &cap, MAGIC, 8);
+	int rc = kefu_snap_put(&buf, &len, &cap, MAGIC, 8);
 	for (size_t i = 0; !rc && i < sizeof dicts / sizeof dicts[0]; i++)
 		rc = kefu_dict_write(dicts[i], &buf, &len, &cap);
 	if (!rc)
-		rc = put(&buf, &len, &cap, counts, sizeof counts);
+		rc = kefu_snap_put(&buf, &len, &cap, counts, sizeof counts);
 	for (size_t i = 0; !rc && i < nc; i++)
-		rc = put(&buf, &len, &cap, *refs[i].arr, *refs[i].count * refs[i].elsz);
+		rc = kefu_snap_put(&buf, &len, &cap, *refs[i].arr, *refs[i].count * refs[i].elsz);
 	if (!rc)
-		rc = put(&buf, &len, &cap, ds->roster.row_of_agent,
+		rc = kefu_snap_put(&buf, &len, &cap, ds->roster.row_of_agent,
 			 (size_t)kefu_dict_size(ds->agents) * sizeof(uint32_t));
 	if (rc) {
 		kefu_free(buf);

@@ -1,6 +1,8 @@
 /*
- * cmd_kpi.c - `kefu kpi`: the KPI rollup of metrics.md section 5 with every
- * derived column, grouped and filtered, from files or the store.
+ * cmd_kpi.c - `kefu kpi` (the KPI rollup of metrics.md section 5 with every
+ * derived column, grouped and filtered) and `kefu chats` (one row per chat
+ * with its quantities and credited orders, section 11): the same options,
+ * loading and writers, a different table.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -10,15 +12,12 @@
 #include "commands.h"
 #include "kpi_session.h"
 
-static void usage(FILE *f)
+typedef struct report_cmd report_cmd;
+static void usage(FILE *f, const report_cmd *rc_);
+
+static void usage_options(FILE *f)
 {
-	fputs("Usage: kefu kpi [--db DB | FILE...] [options]\n"
-	      "\n"
-	      "Computes the KPI rollup (咨询 接待 询单 响应 转化 销售 DSR ...) per shop, agent and day,\n"
-	      "then groups and derives rates from sums. With FILE... reads canonical CSV or JSON Lines\n"
-	      "directly (kind detected from the header); with --db reads the store.\n"
-	      "\n"
-	      "Options:\n"
+	fputs("Options:\n"
 	      "      --db DB              read the SQLite store DB instead of files\n"
 	      "      --from DATE          first business day (YYYY-MM-DD) of rows to report\n"
 	      "      --to DATE            last business day (inclusive)\n"
@@ -45,7 +44,14 @@ static void usage(FILE *f)
 	      f);
 }
 
-int cmd_kpi(int argc, char **argv)
+/* What differs between the report commands: name, help text, table. */
+typedef struct report_cmd {
+	const char *name;
+	const char *summary; /* help paragraph */
+	int (*build)(kefu_table **t, const kpi_session *s, kefu_err *err);
+} report_cmd;
+
+static int run_report(const report_cmd *rc_, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"db", required_argument, 0, 0},     {"from", required_argument, 0, 0},
@@ -69,7 +75,7 @@ int cmd_kpi(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:qh", longopts, &idx)) != -1) {
 		if (c == 'h') {
-			usage(stdout);
+			usage(stdout, rc_);
 			return KEFU_EXIT_OK;
 		}
 		if (c == 'q') {
@@ -78,27 +84,27 @@ int cmd_kpi(int argc, char **argv)
 		}
 		if (c == 'o') {
 			if (nouts >= 16)
-				return cli_usage_error("kpi", "too many -o options");
+				return cli_usage_error(rc_->name, "too many -o options");
 			outs[nouts++] = optarg;
 			continue;
 		}
 		if (c != 0)
-			return cli_usage_error("kpi", "invalid option");
+			return cli_usage_error(rc_->name, "invalid option");
 		const char *name = longopts[idx].name;
-		int r = kpi_session_option(&o, "kpi", name, optarg);
+		int r = kpi_session_option(&o, rc_->name, name, optarg);
 		if (r < 0)
 			return KEFU_EXIT_USAGE;
 		if (r > 0)
 			continue;
 		if (!strcmp(name, "by")) {
 			if (kefu_by_parse(optarg, &by))
-				return cli_usage_error("kpi", "--by: expected agent, team, vendor, shop or all");
+				return cli_usage_error(rc_->name, "--by: expected agent, team, vendor, shop or all");
 		} else if (!strcmp(name, "per")) {
 			if (kefu_per_parse(optarg, &per))
-				return cli_usage_error("kpi", "--per: expected day, week, month or range");
+				return cli_usage_error(rc_->name, "--per: expected day, week, month or range");
 		} else if (!strcmp(name, "format")) {
 			if (strcmp(optarg, "table") && strcmp(optarg, "csv") && strcmp(optarg, "json"))
-				return cli_usage_error("kpi", "--format: expected table, csv or json");
+				return cli_usage_error(rc_->name, "--format: expected table, csv or json");
 			format = optarg;
 		} else if (!strcmp(name, "zh")) {
 			zh = 1;
@@ -113,9 +119,9 @@ int cmd_kpi(int argc, char **argv)
 	o.files = argv + optind;
 	o.nfiles = argc - optind;
 	if (!o.db && o.nfiles == 0)
-		return cli_usage_error("kpi", "give input FILEs or --db DB");
+		return cli_usage_error(rc_->name, "give input FILEs or --db DB");
 	if (o.db && o.nfiles)
-		return cli_usage_error("kpi", "use either --db or FILEs, not both");
+		return cli_usage_error(rc_->name, "use either --db or FILEs, not both");
 	kpi_session s;
 	int rc = kpi_session_run(&s, &o);
 	if (rc) {
@@ -126,7 +132,7 @@ int cmd_kpi(int argc, char **argv)
 	s.ropts.per = per;
 	kefu_table *t = NULL;
 	kefu_err err = KEFU_ERR_INIT;
-	if (kefu_report_kpi(&t, s.ds, s.res, &s.ropts, &err) || kpi_session_meta(&s, t)) {
+	if (rc_->build(&t, &s, &err) || kpi_session_meta(&s, t)) {
 		cli_print_err(&err);
 		kefu_table_free(t);
 		kpi_session_free(&s);
@@ -141,3 +147,37 @@ int cmd_kpi(int argc, char **argv)
 	kpi_session_free(&s);
 	return rc;
 }
+
+static int build_kpi(kefu_table **t, const kpi_session *s, kefu_err *err)
+{
+	return kefu_report_kpi(t, s->ds, s->res, &s->ropts, err);
+}
+
+static int build_chats(kefu_table **t, const kpi_session *s, kefu_err *err)
+{
+	return kefu_report_chats(t, s->ds, s->res, &s->ropts, s->vs, err);
+}
+
+static const report_cmd kpi_cmd = {
+	"kpi",
+	"Computes the KPI rollup (咨询 接待 询单 响应 转化 销售 DSR ...) per shop, agent and day,\n"
+	"then groups and derives rates from sums. With FILE... reads canonical CSV or JSON Lines\n"
+	"directly (kind detected from the header); with --db reads the store.\n",
+	build_kpi};
+
+static const report_cmd chats_cmd = {
+	"chats",
+	"Lists every chat (shop, agent, buyer, business day) with its runs, response gaps,\n"
+	"span, flags (咨询 接待 询单 售后 转化) and the orders credited to it, so any KPI can be\n"
+	"traced to its rows. --by and --per are ignored.\n",
+	build_chats};
+
+static void usage(FILE *f, const report_cmd *rc_)
+{
+	fprintf(f, "Usage: kefu %s [--db DB | FILE...] [options]\n\n%s\n", rc_->name, rc_->summary);
+	usage_options(f);
+}
+
+int cmd_kpi(int argc, char **argv) { return run_report(&kpi_cmd, argc, argv); }
+
+int cmd_chats(int argc, char **argv) { return run_report(&chats_cmd, argc, argv); }

@@ -33,7 +33,9 @@ typedef struct kefu_snap_reader {
 } kefu_snap_reader;
 int kefu_snapshot_read_from(kefu_dataset **out, kefu_snap_reader *rd, kefu_err *err);
 
-/* One section: u64 length, then that many bytes. */
+/* One section: u64 length, then that many bytes. put appends one to a
+ * growing buffer; section and bytes read one back. */
+int kefu_snap_put(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
 int kefu_snap_section(kefu_snap_reader *rd, size_t *len);
 int kefu_snap_bytes(kefu_snap_reader *rd, void *dst, size_t len);
 
