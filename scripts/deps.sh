@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(build-essential cmake ninja-build pkg-config git
-      libsqlite3-dev libjansson-dev libcmocka-dev
+      libsqlite3-dev libjansson-dev libcmocka-dev libzip-dev libexpat1-dev
       sqlite3 tzdata clang libclang-rt-14-dev valgrind time ca-certificates)
 missing=()
 for p in "${PKGS[@]}"; do
