@@ -64,6 +64,21 @@ static void put_clean(FILE *out, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7F ? ' ' : *s, out);
 }
 
+/* Tables print money in yuan, so "sales_fen" is shown as "sales_yuan". */
+static const char *header_of(const kefu_table *t, size_t c, const kefu_write_opts *o, char *buf,
+			     size_t cap)
+{
+	const char *name = t->cols[c].name;
+	size_t n = strlen(name);
+	if (o->zh)
+		return t->cols[c].zh;
+	if (t->cols[c].type == KEFU_T_FEN && n > 4 && !strcmp(name + n - 4, "_fen")) {
+		snprintf(buf, cap, "%.*s_yuan", (int)(n - 4), name);
+		return buf;
+	}
+	return name;
+}
+
 static int shown(const kefu_write_opts *o, const char *name)
 {
 	if (!o->columns)
@@ -91,7 +106,8 @@ int kefu_write_text(const kefu_table *t, FILE *out, const kefu_write_opts *o, ke
 		if (shown(o, t->cols[c].name))
 			last = c;
 	for (size_t c = 0; c < nc; c++) {
-		const char *h = o->zh ? t->cols[c].zh : t->cols[c].name;
+		char hb[256];
+		const char *h = header_of(t, c, o, hb, sizeof hb);
 		w[c] = kefu_display_width(h, strlen(h));
 	}
 	char buf[4096];
@@ -117,7 +133,8 @@ int kefu_write_text(const kefu_table *t, FILE *out, const kefu_write_opts *o, ke
 	for (size_t c = 0; c < nc; c++) {
 		if (!shown(o, t->cols[c].name))
 			continue;
-		const char *h = o->zh ? t->cols[c].zh : t->cols[c].name;
+		char hb[256];
+		const char *h = header_of(t, c, o, hb, sizeof hb);
 		size_t dw = kefu_display_width(h, strlen(h));
 		if (!first)
 			fputs("  ", out);
