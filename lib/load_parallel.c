@@ -22,6 +22,7 @@
 
 #include "kefu/csv.h"
 #include "kefu/dataset.h"
+#include "kefu/mapping.h"
 
 #define MAX_PARTS 8
 
@@ -174,6 +175,26 @@ static int probe(const char *path, kefu_str **hdr, size_t *nhdr, char **hdrbuf, 
 	return ok;
 }
 
+/* 1 when the file is read as UTF-8: --encoding utf-8, or its first 64 KiB
+ * are valid UTF-8 (the loader's own detection rule). */
+static int utf8_start(const char *path, const kefu_load_opts *opts)
+{
+	kefu_encoding enc = KEFU_ENC_AUTO;
+	kefu_encoding_parse(opts->encoding, &enc);
+	if (enc != KEFU_ENC_AUTO)
+		return enc == KEFU_ENC_UTF8;
+	size_t cap = (size_t)64 << 10;
+	char *buf = kefu_malloc(cap);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t got = buf && fd >= 0 ? pread(fd, buf, cap, 0) : -1;
+	int ok = got >= 0 && kefu_encoding_detect(buf, (size_t)got, (size_t)got < cap) ==
+				     KEFU_ENC_UTF8;
+	if (fd >= 0)
+		close(fd);
+	kefu_free(buf);
+	return ok;
+}
+
 /* The offset just after the first line-ending byte at or after `from`
  * (LF for LF and CRLF files, CR for CR files), or `size` if none. */
 static uint64_t next_boundary(int fd, uint64_t from, uint64_t size, char eol)
@@ -231,7 +252,8 @@ int kefu_load_into(kefu_dataset *ds, const char *path, const kefu_load_opts *opt
 	struct stat sb;
 	int nparts = threads < 1 ? 1 : threads > MAX_PARTS ? MAX_PARTS : threads;
 	if (nparts < 2 || !strcmp(path, "-") || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (uint64_t)sb.st_size < 2 * min_part_bytes || opts->kind != KEFU_KIND_NONE)
+	    (uint64_t)sb.st_size < 2 * min_part_bytes || opts->kind != KEFU_KIND_NONE ||
+	    kefu_load_opts_mapped(opts))
 		return load_sequential(ds, path, opts, on_reject, ctx, stats, err);
 	uint64_t size = (uint64_t)sb.st_size;
 	while (nparts > 1 && size / (uint64_t)nparts < min_part_bytes)
@@ -243,6 +265,13 @@ int kefu_load_into(kefu_dataset *ds, const char *path, const kefu_load_opts *opt
 	uint64_t header_end = 0;
 	if (!probe(path, &hdr, &nhdr, &hdrbuf, &mode, &header_end))
 		return load_sequential(ds, path, opts, on_reject, ctx, stats, err);
+	/* only canonical UTF-8 files are split: a preset header or GB18030
+	 * bytes need the sequential loader's mapping and transcoding stage */
+	if (kefu_kind_from_header(hdr, nhdr) == KEFU_KIND_NONE || !utf8_start(path, opts)) {
+		kefu_free(hdr);
+		kefu_free(hdrbuf);
+		return load_sequential(ds, path, opts, on_reject, ctx, stats, err);
+	}
 	/* csv.c modes: 1 LF, 2 CRLF, 3 CR */
 	char eol = mode == 3 ? '\r' : '\n';
 	part parts[MAX_PARTS];

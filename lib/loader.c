@@ -17,16 +17,25 @@
  *  - every field must be valid UTF-8 without NUL bytes.
  *  - a line of 0 bytes is skipped silently; anything else that is not a
  *    well-formed row is rejected.
+ *
+ * Non-canonical CSV (docs/IMPORT.md, mapping.h): a preset (--format, or
+ * detected from the header when the canonical kinds do not match) and/or a
+ * --map spec turn the file's columns into canonical values before the same
+ * per-field rules run; rejects then name the source column. GB18030 input
+ * (--encoding, or detected on the first 64 KiB) goes through a transcoding
+ * stage in front of the CSV reader.
  */
 #include "kefu/loader.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "kefu/csv.h"
+#include "kefu/mapping.h"
 
 
 /* Every column name of every canonical kind. */
@@ -65,6 +74,7 @@ static const kind_def kinds[KEFU_KIND_COUNT] = {
 };
 
 #define RAW_MAX ((size_t)64 << 10)
+#define DETECT_BYTES ((size_t)64 << 10) /* encoding detection window */
 
 static int col_lookup(const char *p, size_t n)
 {
@@ -299,6 +309,12 @@ typedef struct loader {
 	int have_shop_override;
 	const kefu_str *given_hdr; /* range loads: the file's header (input has none) */
 	size_t given_nhdr;
+	kefu_mapping *mapping;     /* what mb was bound from (mb borrows it) */
+	kefu_mapping_bound *mb;    /* non-NULL: mapped CSV */
+	kefu_str *mvals;           /* per mapping entry, per row */
+	const char *cname[C_COUNT]; /* reject column names (mapped: source names) */
+	int transcoded;            /* read through the GB18030 stage */
+	const char *preset;        /* the preset in use, for messages */
 } loader;
 
 /* One row as column values. present[c] = 0 when the column is absent. */
@@ -604,7 +620,7 @@ static int emit(loader *L, const row_vals *rv, long line, kefu_str raw, kefu_err
 	kefu_record rec;
 	row_fail f;
 	if (build(L, rv, &rec, &f) != 0) {
-		const char *cname = f.c >= 0 ? col_names[f.c] : "";
+		const char *cname = f.c >= 0 ? (L->cname[f.c] ? L->cname[f.c] : col_names[f.c]) : "";
 		long col = f.c >= 0 ? rv->col[f.c] : 0;
 		return reject(L, line, col, cname, f.reason, raw, err);
 	}
@@ -623,6 +639,95 @@ static int emit(loader *L, const row_vals *rv, long line, kefu_str raw, kefu_err
 	return 0;
 }
 
+/* ---- mapped CSV ---- */
+
+int kefu_load_opts_mapped(const kefu_load_opts *opts)
+{
+	kefu_encoding enc = KEFU_ENC_AUTO;
+	kefu_encoding_parse(opts->encoding, &enc);
+	return (opts->format && strcmp(opts->format, "canonical")) || opts->map ||
+	       (opts->time_format && opts->time_format[0]) || enc == KEFU_ENC_GB18030;
+}
+
+/* Chooses the mapping for a CSV header (UTF-8 already): the --format preset,
+ * or a preset detected when the header is no canonical kind, plus --map;
+ * with only --time-format, the identity mapping of the canonical columns.
+ * Leaves L->mb NULL for plain canonical files. */
+static int setup_mapping(loader *L, const kefu_str *hdr, size_t nhdr, long line, kefu_err *err)
+{
+	const kefu_load_opts *o = L->opts;
+	const kefu_preset *pre = NULL;
+	kefu_mapping *m = NULL;
+	int rc = 0;
+	int canonical = o->format && !strcmp(o->format, "canonical");
+	if (o->format && !canonical) {
+		pre = kefu_presets_find(o->presets, o->format);
+		if (!pre) {
+			rc = kefu_err_set(err, KEFU_EINVAL, "unknown format '%.64s'", o->format);
+			goto fail;
+		}
+		if (!pre->spec) {
+			rc = kefu_err_set(err, KEFU_EINVAL, "format '%s' does not read CSV files",
+					  pre->name);
+			goto fail;
+		}
+	} else if (!canonical && !o->map && L->kind == KEFU_KIND_NONE) {
+		kefu_kind best;
+		if (detect(hdr, nhdr, L->have_shop_override, &best) == KEFU_KIND_NONE) {
+			const kefu_preset *second = NULL;
+			pre = kefu_presets_detect(o->presets, hdr, nhdr, &second);
+			if (pre && second) {
+				rc = kefu_err_set(err, KEFU_EPARSE,
+						  "the header matches the formats '%s' and '%s': choose "
+						  "one with --format",
+						  pre->name, second->name);
+				goto fail;
+			}
+		}
+	}
+	if (pre)
+		L->preset = pre->name;
+	rc = kefu_mapping_parse(&m, pre ? pre->spec : "", err);
+	if (!rc && o->map)
+		rc = kefu_mapping_extend(m, o->map, err);
+	if (!rc && !pre && !o->map && o->time_format && o->time_format[0]) {
+		/* identity mapping of the canonical columns */
+		for (size_t i = 0; !rc && i < nhdr; i++) {
+			int c = col_lookup(hdr[i].p, hdr[i].n);
+			if (c < 0)
+				continue;
+			char ent[64];
+			snprintf(ent, sizeof ent, "%s=%s", col_names[c], col_names[c]);
+			rc = kefu_mapping_extend(m, ent, err);
+		}
+	}
+	if (rc)
+		goto fail;
+	if (!pre && !o->map && !(o->time_format && o->time_format[0])) {
+		kefu_mapping_free(m);
+		return 0;
+	}
+	rc = kefu_mapping_bind(&L->mb, m, hdr, nhdr, o->time_format, err);
+	if (rc)
+		goto fail;
+	L->mapping = m;
+	m = NULL;
+	L->mvals = kefu_calloc(kefu_mapping_bound_count(L->mb) + 1, sizeof *L->mvals);
+	if (!L->mvals) {
+		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	kefu_mapping_free(m);
+	kefu_mapping_bound_free(L->mb);
+	L->mb = NULL;
+	kefu_mapping_free(L->mapping);
+	L->mapping = NULL;
+	kefu_err_at(err, L->file, line, 0);
+	return rc;
+}
+
 /* ---- CSV ---- */
 
 static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
@@ -630,7 +735,7 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 	kefu_str *f;
 	size_t nf;
 	long line = 0;
-	kefu_str *hdr = NULL;
+	kefu_str *hdr = NULL, *tnames = NULL;
 	char *hdrbuf = NULL;
 	int rc;
 	if (L->given_hdr) { /* a range of a file: the header was read by the caller */
@@ -673,10 +778,40 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 			goto cleanup;
 		}
 	}
-	rc = setup_columns(&L->kind, hdr, nhdr, L->have_shop_override, L->map, L->file, line,
-			   "column", err);
+	rc = setup_mapping(L, hdr, nhdr, line, err);
 	if (rc)
 		goto cleanup;
+	if (L->mb) {
+		size_t nt = kefu_mapping_bound_count(L->mb);
+		tnames = kefu_calloc(nt + 1, sizeof *tnames);
+		if (!tnames) {
+			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+			goto cleanup;
+		}
+		int has_shop = 0;
+		for (size_t i = 0; i < nt; i++) {
+			tnames[i] = kefu_mapping_bound_target(L->mb, i);
+			has_shop |= tnames[i].n == 4 && !memcmp(tnames[i].p, "shop", 4);
+		}
+		rc = setup_columns(&L->kind, tnames, nt, L->have_shop_override || !has_shop, L->map,
+				   L->file, line, "mapped column", err);
+		if (rc)
+			goto cleanup;
+		if (kinds[L->kind].req[0] == C_SHOP && !L->have_shop_override && L->map[C_SHOP] < 0) {
+			rc = kefu_err_set(err, KEFU_EPARSE,
+					  "%s%s%s the file has no shop column: give --shop (or map "
+					  "shop=...)",
+					  L->preset ? "format " : "",
+					  L->preset ? L->preset : "", L->preset ? ":" : "");
+			kefu_err_at(err, L->file, line, 0);
+			goto cleanup;
+		}
+	} else {
+		rc = setup_columns(&L->kind, hdr, nhdr, L->have_shop_override, L->map, L->file, line,
+				   "column", err);
+		if (rc)
+			goto cleanup;
+	}
 	L->stats->kind = L->kind;
 	L->hdr = hdr;
 	L->nhdr = nhdr;
@@ -686,6 +821,10 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 	for (int c = 0; c < C_COUNT; c++) {
 		rv.present[c] = L->map[c] >= 0;
 		rv.col[c] = L->map[c] >= 0 ? L->map[c] + 1 : 0;
+		if (L->mb && L->map[c] >= 0) {
+			rv.col[c] = kefu_mapping_bound_col(L->mb, (size_t)L->map[c]);
+			L->cname[c] = kefu_mapping_bound_source(L->mb, (size_t)L->map[c]);
+		}
 	}
 	for (;;) {
 		kefu_err e = KEFU_ERR_INIT;
@@ -738,14 +877,35 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 			memcpy(cbuf, hdr[bad].p, k);
 			cbuf[k] = '\0';
 			rc = reject(L, line, (long)bad + 1, cbuf,
-				    "invalid UTF-8 or NUL byte", raw, err);
+				    L->transcoded ? "invalid GB18030 byte sequence or NUL byte"
+						  : "invalid UTF-8 or NUL byte",
+				    raw, err);
 			if (rc)
 				goto cleanup;
 			continue;
 		}
-		for (int c = 0; c < C_COUNT; c++)
-			if (L->map[c] >= 0)
-				rv.v[c] = f[L->map[c]];
+		if (L->mb) {
+			size_t mbad = 0;
+			const char *why = NULL;
+			if (kefu_mapping_apply(L->mb, f, nf, L->mvals, &mbad, &why)) {
+				if (mbad == SIZE_MAX) {
+					rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+					goto cleanup;
+				}
+				rc = reject(L, line, kefu_mapping_bound_col(L->mb, mbad),
+					    kefu_mapping_bound_source(L->mb, mbad), why, raw, err);
+				if (rc)
+					goto cleanup;
+				continue;
+			}
+			for (int c = 0; c < C_COUNT; c++)
+				if (L->map[c] >= 0)
+					rv.v[c] = L->mvals[L->map[c]];
+		} else {
+			for (int c = 0; c < C_COUNT; c++)
+				if (L->map[c] >= 0)
+					rv.v[c] = f[L->map[c]];
+		}
 		rc = emit(L, &rv, line, raw, err);
 		if (rc)
 			goto cleanup;
@@ -755,6 +915,13 @@ cleanup:
 	L->stats->lines = kefu_csv_line(r) - 1;
 	L->hdr = NULL;
 	L->nhdr = 0;
+	kefu_mapping_bound_free(L->mb);
+	L->mb = NULL;
+	kefu_mapping_free(L->mapping);
+	L->mapping = NULL;
+	kefu_free(L->mvals);
+	L->mvals = NULL;
+	kefu_free(tnames);
 	kefu_free(hdr);
 	kefu_free(hdrbuf);
 	return rc;
@@ -1021,10 +1188,11 @@ static int load_jsonl(loader *L, kefu_csv *r, kefu_err *err)
 
 static int load_reader(kefu_csv *r, const char *name, const kefu_load_opts *opts,
 		       kefu_row_fn on_row, kefu_reject_fn on_reject, void *ctx,
-		       kefu_load_stats *stats, kefu_err *err)
+		       kefu_load_stats *stats, int transcoded, kefu_err *err)
 {
 	loader L;
 	memset(&L, 0, sizeof L);
+	L.transcoded = transcoded;
 	L.opts = opts;
 	L.on_row = on_row;
 	L.on_reject = on_reject;
@@ -1054,7 +1222,14 @@ static int load_reader(kefu_csv *r, const char *name, const kefu_load_opts *opts
 			return rc;
 		}
 		if (i < head.n || head.n < want || want >= ((size_t)1 << 20)) {
-			if (i < head.n && head.p[i] == '{')
+			if (i < head.n && head.p[i] == '{' &&
+			    ((opts->format && strcmp(opts->format, "canonical")) || opts->map ||
+			     (opts->time_format && opts->time_format[0]))) {
+				rc = kefu_err_set(err, KEFU_EINVAL,
+						  "--format, --map and --time-format apply to CSV "
+						  "files; this is JSON Lines");
+				kefu_err_at(err, name, 1, 0);
+			} else if (i < head.n && head.p[i] == '{')
 				rc = load_jsonl(&L, r, err);
 			else
 				rc = load_csv(&L, r, err);
@@ -1074,6 +1249,11 @@ static int check_opts(const kefu_load_opts *opts, kefu_err *err)
 		return kefu_err_set(err, KEFU_EINVAL, "loader: invalid kind");
 	if (opts->shop && kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)}).n == 0)
 		return kefu_err_set(err, KEFU_EINVAL, "loader: empty shop name");
+	kefu_encoding enc;
+	if (kefu_encoding_parse(opts->encoding, &enc))
+		return kefu_err_set(err, KEFU_EINVAL,
+				    "unknown encoding '%.64s' (use utf-8, gb18030 or gbk)",
+				    opts->encoding);
 	return 0;
 }
 
@@ -1102,10 +1282,65 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 		}
 	}
 	kefu_csv *r = NULL;
-	rc = kefu_csv_open_fd(&r, fd, name, NULL, err);
+	kefu_encoding enc = KEFU_ENC_AUTO;
+	kefu_transcoder *tc = NULL;
+	char *prefix = NULL;
+	int rfd = fd;
+	kefu_encoding_parse(opts->encoding, &enc);
+	if (enc != KEFU_ENC_UTF8) {
+		/* read up to 64 KiB to detect (or just start) the encoding */
+		size_t cap = DETECT_BYTES, n = 0;
+		int eof = 0;
+		prefix = kefu_malloc(cap);
+		if (!prefix) {
+			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+			goto done;
+		}
+		while (n < cap) {
+			ssize_t got = read(fd, prefix + n, cap - n);
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0) {
+				rc = kefu_err_set(err, KEFU_EIO, "read error: %s", strerror(errno));
+				kefu_err_at(err, name, 0, 0);
+				goto done;
+			}
+			if (got == 0) {
+				eof = 1;
+				break;
+			}
+			n += (size_t)got;
+		}
+		if (enc == KEFU_ENC_AUTO)
+			enc = kefu_encoding_detect(prefix, n, eof);
+		if (enc == KEFU_ENC_UTF8 && lseek(fd, -(off_t)n, SEEK_CUR) >= 0) {
+			rfd = fd; /* the plain reader, from the start again */
+		} else {
+			rc = kefu_transcoder_start(&tc, &rfd, fd, prefix, n, enc, err);
+			if (rc) {
+				kefu_err_at(err, name, 0, 0);
+				goto done;
+			}
+		}
+	}
+	rc = kefu_csv_open_fd(&r, rfd, name, NULL, err);
 	if (rc == 0)
-		rc = load_reader(r, name, opts, on_row, on_reject, ctx, stats, err);
+		rc = load_reader(r, name, opts, on_row, on_reject, ctx, stats,
+				 enc == KEFU_ENC_GB18030, err);
+done:
 	kefu_csv_free(r);
+	{
+		kefu_err e2 = KEFU_ERR_INIT;
+		int trc = kefu_transcoder_finish(tc, &e2);
+		if (trc && rc == 0) {
+			rc = trc;
+			if (err) {
+				*err = e2;
+				kefu_err_at(err, name, 0, 0);
+			}
+		}
+	}
+	kefu_free(prefix);
 	if (!is_stdin)
 		close(fd);
 	return rc;
@@ -1126,10 +1361,26 @@ int kefu_load_mem(const char *data, size_t n, const char *name, const kefu_load_
 	if (!name)
 		name = "<memory>";
 	kefu_csv *r = NULL;
+	kefu_encoding enc = KEFU_ENC_AUTO;
+	char *conv = NULL;
+	size_t conv_n = 0;
+	if (kefu_encoding_parse(opts->encoding, &enc))
+		return kefu_err_set(err, KEFU_EINVAL, "loader: unknown encoding");
+	/* memory buffers are UTF-8 unless opts->encoding says otherwise:
+	 * detection is for files (kefu_load_file) */
+	if (enc == KEFU_ENC_GB18030) {
+		rc = kefu_transcode_mem(&conv, &conv_n, data, n, err);
+		if (rc)
+			return rc;
+		data = conv ? conv : "";
+		n = conv_n;
+	}
 	rc = kefu_csv_open_mem(&r, data, n, name, NULL, err);
 	if (rc == 0)
-		rc = load_reader(r, name, opts, on_row, on_reject, ctx, stats, err);
+		rc = load_reader(r, name, opts, on_row, on_reject, ctx, stats,
+				 enc == KEFU_ENC_GB18030, err);
 	kefu_csv_free(r);
+	kefu_free(conv);
 	return rc;
 }
 

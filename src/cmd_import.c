@@ -11,6 +11,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "kefu/loader.h"
+#include "kpi_session.h"
 #include "kefu/store.h"
 
 #include <errno.h>
@@ -54,6 +55,11 @@ static void help(FILE *out)
 		"                     when a row is rejected; columns file,line,column,reason,raw)\n"
 		"  -n, --dry-run      check and count everything, then roll back\n"
 		"  -h, --help         show this help\n\n"
+		"Files that are not canonical CSV (Taobao exports, any CSV through a mapping;\n"
+		"docs/IMPORT.md). The Taobao order export needs --shop:\n");
+	input_opts_help(out, "format");
+	fprintf(out,
+		"\n"
 		"Exit status: 0 ok; 2 usage; 3 some rows rejected or in conflict (the rest is\n"
 		"committed). Nothing is committed on: 1 a file whose header matches no kind,\n"
 		"4 a file that cannot be read, 5 a store error, 130 interrupted.\n");
@@ -334,17 +340,25 @@ int cmd_import(int argc, char **argv)
 		{"shop", required_argument, NULL, O_SHOP},
 		{"type", required_argument, NULL, O_TYPE},
 		{"reject", required_argument, NULL, O_REJECT},
+		{"format", required_argument, NULL, 0},
+		{"map", required_argument, NULL, 0},
+		{"time-format", required_argument, NULL, 0},
+		{"encoding", required_argument, NULL, 0},
+		{"presets", required_argument, NULL, 0},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *shop = NULL, *reject = DEFAULT_REJECT_FILE;
 	kefu_kind kind = KEFU_KIND_NONE;
-	int dry_run = 0, opt;
+	int dry_run = 0, opt, idx = 0;
+	input_opts in;
+	memset(&in, 0, sizeof in);
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":nh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":nh", longopts, &idx)) != -1) {
 		switch (opt) {
+		case 0: input_opts_option(&in, longopts[idx].name, "format", optarg); break;
 		case O_DB: db = optarg; break;
 		case O_SHOP: shop = optarg; break;
 		case O_TYPE:
@@ -365,6 +379,13 @@ int cmd_import(int argc, char **argv)
 		return cli_usage_error("import", "--shop must not be empty");
 	if (!reject[0])
 		return cli_usage_error("import", "--reject must not be empty");
+	{
+		int prc = input_opts_prepare(&in, "import");
+		if (prc) {
+			input_opts_free(&in);
+			return prc;
+		}
+	}
 
 	int ret = KEFU_EXIT_OK, rc;
 	kefu_err err = KEFU_ERR_INIT;
@@ -378,11 +399,13 @@ int cmd_import(int argc, char **argv)
 
 	if (!dbpath) {
 		cli_errorf("out of memory");
+		input_opts_free(&in);
 		return KEFU_EXIT_FAIL;
 	}
 	if ((rc = kefu_store_open(&st, dbpath, &err))) {
 		cli_print_err(&err);
 		free(dbpath);
+		input_opts_free(&in);
 		return KEFU_EXIT_STORE;
 	}
 	c.st = st;
@@ -421,6 +444,11 @@ int cmd_import(int argc, char **argv)
 	lo.default_tz = c.all.tz;
 	lo.tz_for_shop = tz_for_shop;
 	lo.tz_ctx = &c;
+	lo.format = in.format;
+	lo.map = in.map;
+	lo.time_format = in.time_format;
+	lo.encoding = in.encoding;
+	lo.presets = in.presets;
 	for (int i = optind; i < argc && !interrupted; i++) {
 		kefu_load_stats ls;
 		memset(&ls, 0, sizeof ls);
@@ -489,6 +517,7 @@ restore:
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 done:
+	input_opts_free(&in);
 	ctx_free(&c);
 	kefu_store_close(st);
 	free(dbpath);

@@ -34,9 +34,14 @@ static void usage_options(FILE *f)
 	      "      --excel              CSV with a UTF-8 BOM for Excel\n"
 	      "      --wide               terminal table with every column (CSV/JSON always have all)\n"
 	      "      --meta               CSV: first lines '# key: value' with the settings used\n"
+	      "      --input-shop S       shop of input files without a shop column (Taobao export)\n"
 	      "  -q, --quiet              do not list rejected input rows\n"
 	      "  -h, --help               show this help\n"
 	      "\n"
+	      "\nInput files that are not canonical CSV (docs/IMPORT.md):\n",
+	      f);
+	input_opts_help(f, "input-format");
+	fputs("\n"
 	      "Settings keys: tz day_split judge_rule attribution_window inquiry_validity_days\n"
 	      "payment_window after_sale_days max_wait slow_reply_s three_min_window sales_basis\n"
 	      "exclude_buyers (see docs/metrics.md).\n"
@@ -63,6 +68,9 @@ static int run_report(const report_cmd *rc_, int argc, char **argv)
 		{"zh", no_argument, 0, 0},           {"excel", no_argument, 0, 0},
 		{"wide", no_argument, 0, 0},          {"meta", no_argument, 0, 0},
 		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
+		{"input-format", required_argument, 0, 0}, {"map", required_argument, 0, 0},
+		{"time-format", required_argument, 0, 0},  {"encoding", required_argument, 0, 0},
+		{"presets", required_argument, 0, 0},      {"input-shop", required_argument, 0, 0},
 		{0, 0, 0, 0}};
 	kpi_session_opts o;
 	memset(&o, 0, sizeof o);
@@ -122,10 +130,18 @@ static int run_report(const report_cmd *rc_, int argc, char **argv)
 		return cli_usage_error(rc_->name, "give input FILEs or --db DB");
 	if (o.db && o.nfiles)
 		return cli_usage_error(rc_->name, "use either --db or FILEs, not both");
+	if (o.input_shop && !o.input_shop[0])
+		return cli_usage_error(rc_->name, "--input-shop must not be empty");
 	kpi_session s;
-	int rc = kpi_session_run(&s, &o);
+	int rc = input_opts_prepare(&o.in, rc_->name);
+	if (rc) {
+		input_opts_free(&o.in);
+		return rc;
+	}
+	rc = kpi_session_run(&s, &o);
 	if (rc) {
 		kpi_session_free(&s);
+		input_opts_free(&o.in);
 		return rc;
 	}
 	s.ropts.by = by;
@@ -136,6 +152,7 @@ static int run_report(const report_cmd *rc_, int argc, char **argv)
 		cli_print_err(&err);
 		kefu_table_free(t);
 		kpi_session_free(&s);
+		input_opts_free(&o.in);
 		return KEFU_EXIT_FAIL;
 	}
 	rc = kpi_write_outputs(t, outs, nouts, format, zh, excel);
@@ -145,6 +162,7 @@ static int run_report(const report_cmd *rc_, int argc, char **argv)
 	}
 	kefu_table_free(t);
 	kpi_session_free(&s);
+	input_opts_free(&o.in);
 	return rc;
 }
 

@@ -14,10 +14,116 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "kefu/loader.h"
+#include "kefu/mapping.h"
 #include "kefu/store.h"
+
+int input_opts_option(input_opts *io, const char *opt, const char *format_opt, const char *arg)
+{
+	if (!strcmp(opt, format_opt))
+		io->format = arg;
+	else if (!strcmp(opt, "map"))
+		io->map = arg;
+	else if (!strcmp(opt, "time-format"))
+		io->time_format = arg;
+	else if (!strcmp(opt, "encoding"))
+		io->encoding = arg;
+	else if (!strcmp(opt, "presets"))
+		io->presets_path = arg;
+	else
+		return 0;
+	return 1;
+}
+
+void input_opts_help(FILE *f, const char *format_opt)
+{
+	int pad = 13 - (int)strlen(format_opt);
+	fprintf(f,
+		"      --%s NAME%*s input preset: canonical, taobao-orders, or a user preset\n"
+		"                           (default: canonical, else detected from the header)\n"
+		"      --map SPEC           column mapping: canonical=source column, e.g.\n"
+		"                           'buyer=买家旺旺,ts=时间,dir=方向|map:买家>B;客服>A,items=\"1\"'\n"
+		"      --time-format FMT    time columns in this format, e.g. '%%Y/%%m/%%d %%H:%%M'\n"
+		"      --encoding ENC       utf-8, gb18030 or gbk (default: detected)\n"
+		"      --presets FILE       presets file, lines 'name: SPEC' (default\n"
+		"                           $XDG_CONFIG_HOME/kefu/presets); see docs/IMPORT.md\n",
+		format_opt, pad > 0 ? pad : 1, "");
+}
+
+int input_opts_prepare(input_opts *io, const char *cmd)
+{
+	kefu_err err = KEFU_ERR_INIT;
+	const char *path = io->presets_path;
+	char buf[4096];
+	int missing_ok = 0;
+	if (!path) {
+		const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+		if (xdg && xdg[0])
+			snprintf(buf, sizeof buf, "%s/kefu/presets", xdg);
+		else if (home && home[0])
+			snprintf(buf, sizeof buf, "%s/.config/kefu/presets", home);
+		else
+			buf[0] = '\0';
+		path = buf[0] ? buf : NULL;
+		missing_ok = 1;
+	}
+	if (kefu_presets_load(&io->presets, path, missing_ok, &err)) {
+		cli_print_err(&err);
+		return KEFU_EXIT_USAGE;
+	}
+	kefu_encoding enc;
+	if (kefu_encoding_parse(io->encoding, &enc))
+		return cli_usage_error(cmd, "--encoding: expected utf-8, gb18030 or gbk, got '%s'",
+				       io->encoding);
+	if (io->format) {
+		const kefu_preset *p = kefu_presets_find(io->presets, io->format);
+		if (!p)
+			return cli_usage_error(cmd, "unknown input format '%s' (canonical, taobao-orders "
+						    "or a preset of the presets file)",
+					       io->format);
+		if (!p->spec && strcmp(p->name, "canonical"))
+			return cli_usage_error(cmd, "input format '%s' is not implemented yet", p->name);
+	}
+	if (io->map) {
+		kefu_mapping *m = NULL;
+		if (kefu_mapping_parse(&m, io->map, &err)) {
+			cli_errorf("%s", err.msg);
+			return KEFU_EXIT_USAGE;
+		}
+		kefu_mapping_free(m);
+	}
+	if (io->time_format) {
+		char out[48];
+		const char *why = NULL;
+		kefu_time_format_parse(io->time_format, "", 0, out, &why);
+		if (why && strstr(why, "unsupported"))
+			return cli_usage_error(cmd, "--time-format '%s': %s", io->time_format, why);
+	}
+	return 0;
+}
+
+void input_opts_free(input_opts *io)
+{
+	kefu_presets_free(io->presets);
+	io->presets = NULL;
+}
+
+static void input_opts_apply(const input_opts *io, kefu_load_opts *lo)
+{
+	lo->format = io->format;
+	lo->map = io->map;
+	lo->time_format = io->time_format;
+	lo->encoding = io->encoding;
+	lo->presets = io->presets;
+}
 
 int kpi_session_option(kpi_session_opts *o, const char *cmd, const char *opt, const char *arg)
 {
+	if (input_opts_option(&o->in, opt, "input-format", arg))
+		return 1;
+	if (!strcmp(opt, "input-shop")) {
+		o->input_shop = arg;
+		return 1;
+	}
 	if (!strcmp(opt, "db")) {
 		o->db = arg;
 	} else if (!strcmp(opt, "set")) {
@@ -170,6 +276,8 @@ int kpi_session_run(kpi_session *s, const kpi_session_opts *o)
 		for (int i = 0; i < o->nfiles; i++) {
 			kefu_load_opts lo = KEFU_LOAD_OPTS_INIT;
 			lo.default_tz = s->base.tz;
+			lo.shop = o->input_shop;
+			input_opts_apply(&o->in, &lo);
 			kefu_load_stats ls;
 			if (kefu_load_into(s->ds, o->files[i], &lo, threads, on_reject, &lc, &ls, &err)) {
 				cli_print_err(&err);

@@ -13,6 +13,30 @@
 #include "kefu/settings.h"
 #include "kefu/table.h"
 
+#include <stdio.h>
+
+/* Options for non-canonical input (docs/IMPORT.md), shared by `kefu import`
+ * and the report commands. */
+typedef struct input_opts {
+	const char *format;      /* preset name */
+	const char *map;         /* mapping spec */
+	const char *time_format;
+	const char *encoding;
+	const char *presets_path; /* NULL: $XDG_CONFIG_HOME/kefu/presets if present */
+	struct kefu_presets *presets; /* loaded by input_opts_prepare */
+} input_opts;
+
+/* Handles --map, --time-format, --encoding, --presets and the given name for
+ * the preset option (`format_opt`: "format" for import, "input-format" for
+ * reports). Returns 1 if consumed, 0 if not one of them. */
+int input_opts_option(input_opts *io, const char *opt, const char *format_opt, const char *arg);
+/* Loads the presets file and validates every value; prints usage errors and
+ * returns an exit code (0 ok). */
+int input_opts_prepare(input_opts *io, const char *cmd);
+void input_opts_free(input_opts *io);
+/* Help lines for these options. */
+void input_opts_help(FILE *f, const char *format_opt);
+
 typedef struct kpi_session_opts {
 	const char *db;       /* NULL: files */
 	char **files;
@@ -26,6 +50,8 @@ typedef struct kpi_session_opts {
 	const char *agents[256];
 	int nagents;
 	int quiet;
+	input_opts in;            /* --input-format, --map, ... */
+	const char *input_shop;   /* --input-shop: shop of files without one */
 } kpi_session_opts;
 
 typedef struct kpi_session {

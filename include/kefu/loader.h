@@ -19,6 +19,8 @@
 extern "C" {
 #endif
 
+struct kefu_presets;
+
 /* Returns the time zone for naive timestamps of a shop; NULL = default_tz. */
 typedef const kefu_tz *(*kefu_tz_for_shop_fn)(void *ctx, kefu_str shop);
 
@@ -28,9 +30,20 @@ typedef struct kefu_load_opts {
 	const kefu_tz *default_tz;     /* required */
 	kefu_tz_for_shop_fn tz_for_shop;
 	void *tz_ctx;
+	/* Non-canonical input (mapping.h, docs/IMPORT.md). All optional. */
+	const char *format;      /* preset name; NULL: canonical, else a preset detected
+				    from the header; "canonical" disables detection */
+	const char *map;         /* mapping spec, applied after the preset's entries */
+	const char *time_format; /* for the time columns of a mapped or canonical CSV */
+	const char *encoding;    /* NULL/"auto", "utf-8", "gb18030", "gbk" */
+	const struct kefu_presets *presets; /* user presets; NULL: built-ins only */
 } kefu_load_opts;
 
-#define KEFU_LOAD_OPTS_INIT {KEFU_KIND_NONE, NULL, NULL, NULL, NULL}
+#define KEFU_LOAD_OPTS_INIT {KEFU_KIND_NONE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+
+/* 1 when opts ask for anything beyond canonical UTF-8 CSV (such files are
+ * loaded sequentially by kefu_load_into). */
+int kefu_load_opts_mapped(const kefu_load_opts *opts);
 
 /* Called once per valid row. Return 0 to continue, negative to abort the
  * load with that code (the callee sets err). */
