@@ -256,6 +256,15 @@ int kefu_load_into(kefu_dataset *ds, const char *path, const kefu_load_opts *opt
 	    kefu_load_opts_mapped(opts))
 		return load_sequential(ds, path, opts, on_reject, ctx, stats, err);
 	uint64_t size = (uint64_t)sb.st_size;
+	{ /* XLSX workbooks (zip files) are read sequentially */
+		unsigned char m[4] = {0};
+		int zfd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t got = zfd >= 0 ? pread(zfd, m, 4, 0) : -1;
+		if (zfd >= 0)
+			close(zfd);
+		if (got == 4 && m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4)
+			return load_sequential(ds, path, opts, on_reject, ctx, stats, err);
+	}
 	while (nparts > 1 && size / (uint64_t)nparts < min_part_bytes)
 		nparts--;
 	kefu_str *hdr = NULL;

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "kefu/csv.h"
+#include "kefu/xlsx.h"
 #include "kefu/mapping.h"
 
 
@@ -730,7 +731,83 @@ fail:
 
 /* ---- CSV ---- */
 
+/* Where the rows of a table come from: a CSV reader, or an XLSX sheet whose
+ * rows are padded to the header width and whose raw text (for the reject
+ * file) is the cells joined by commas. */
+typedef struct row_src {
+	kefu_csv *csv;
+	kefu_xlsx *xlsx;
+	kefu_str *pad;
+	size_t padcap, width;
+	char *raw;
+	size_t rawcap, rawn;
+	long row;
+} row_src;
+
+static int src_next(row_src *s, kefu_str **f, size_t *nf, long *line, kefu_err *err)
+{
+	if (s->csv)
+		return kefu_csv_next(s->csv, f, nf, line, err);
+	kefu_str *cells;
+	size_t n;
+	int rc = kefu_xlsx_next(s->xlsx, &cells, &n, &s->row, err);
+	if (rc <= 0)
+		return rc;
+	*line = s->row;
+	size_t w = n > s->width ? n : s->width;
+	if (kefu_grow((void **)&s->pad, &s->padcap, w + 1, sizeof *s->pad))
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	size_t rawlen = 0, used = 0;
+	for (size_t i = 0; i < n; i++) {
+		s->pad[i] = cells[i];
+		rawlen += cells[i].n + 1;
+		if (cells[i].n)
+			used = i + 1;
+	}
+	for (size_t i = n; i < w; i++)
+		s->pad[i] = (kefu_str){"", 0};
+	if (kefu_grow((void **)&s->raw, &s->rawcap, rawlen + 1, 1))
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	s->rawn = 0;
+	for (size_t i = 0; i < used; i++) {
+		if (i)
+			s->raw[s->rawn++] = ',';
+		if (cells[i].n)
+			memcpy(s->raw + s->rawn, cells[i].p, cells[i].n);
+		s->rawn += cells[i].n;
+	}
+	*f = s->pad;
+	/* a row without any value is an empty line */
+	*nf = used ? w : 1;
+	return 1;
+}
+
+static void src_raw(const row_src *s, kefu_str *raw)
+{
+	if (s->csv) {
+		kefu_csv_raw(s->csv, raw);
+		return;
+	}
+	raw->p = s->raw ? s->raw : "";
+	raw->n = s->rawn;
+}
+
+static long src_lines(const row_src *s)
+{
+	return s->csv ? kefu_csv_line(s->csv) - 1 : s->row;
+}
+
+static int load_table(loader *L, row_src *src, kefu_err *err);
+
 static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
+{
+	row_src src;
+	memset(&src, 0, sizeof src);
+	src.csv = r;
+	return load_table(L, &src, err);
+}
+
+static int load_table(loader *L, row_src *src, kefu_err *err)
 {
 	kefu_str *f;
 	size_t nf;
@@ -743,7 +820,7 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 		nf = L->given_nhdr;
 		rc = 1;
 	} else {
-		rc = kefu_csv_next(r, &f, &nf, &line, err);
+		rc = src_next(src, &f, &nf, &line, err);
 	}
 	if (rc == 0) {
 		rc = kefu_err_set(err, KEFU_EPARSE, "empty file: no header");
@@ -771,6 +848,7 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 		total += f[i].n;
 	}
 	size_t nhdr = nf;
+	src->width = nf;
 	for (size_t i = 0; i < nhdr; i++) {
 		if (!utf8_ok(hdr[i].p, hdr[i].n)) {
 			rc = kefu_err_set(err, KEFU_EPARSE, "header: invalid UTF-8");
@@ -829,11 +907,11 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 	for (;;) {
 		kefu_err e = KEFU_ERR_INIT;
 		kefu_str raw;
-		rc = kefu_csv_next(r, &f, &nf, &line, &e);
+		rc = src_next(src, &f, &nf, &line, &e);
 		if (rc == 0)
 			break;
 		if (rc == KEFU_EPARSE) {
-			kefu_csv_raw(r, &raw);
+			src_raw(src, &raw);
 			const char *cname = "";
 			char cbuf[128];
 			if (e.col >= 1 && (size_t)e.col <= nhdr) {
@@ -853,7 +931,7 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 				*err = e;
 			goto cleanup;
 		}
-		kefu_csv_raw(r, &raw);
+		src_raw(src, &raw);
 		if (nf == 1 && raw.n == 0)
 			continue; /* a completely empty line */
 		if (nf != nhdr) {
@@ -912,7 +990,7 @@ static int load_csv(loader *L, kefu_csv *r, kefu_err *err)
 	}
 	rc = 0;
 cleanup:
-	L->stats->lines = kefu_csv_line(r) - 1;
+	L->stats->lines = src_lines(src);
 	L->hdr = NULL;
 	L->nhdr = 0;
 	kefu_mapping_bound_free(L->mb);
@@ -1257,6 +1335,46 @@ static int check_opts(const kefu_load_opts *opts, kefu_err *err)
 	return 0;
 }
 
+/* An XLSX workbook (a zip file): the first row of the sheet is the header,
+ * then the same column setup, mapping and field checks as CSV. */
+static int load_xlsx(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
+		     kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err)
+{
+	row_src src;
+	memset(&src, 0, sizeof src);
+	int rc = kefu_xlsx_open(&src.xlsx, path, opts->sheet, err);
+	if (rc) {
+		if (err && !err->file[0])
+			kefu_err_at(err, path, 0, 0);
+		return rc;
+	}
+	loader L;
+	memset(&L, 0, sizeof L);
+	L.opts = opts;
+	L.on_row = on_row;
+	L.on_reject = on_reject;
+	L.ctx = ctx;
+	L.stats = stats;
+	L.file = path;
+	L.kind = opts->kind;
+	if (opts->shop) {
+		L.shop_override = kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)});
+		L.have_shop_override = 1;
+	}
+	rc = load_table(&L, &src, err);
+	kefu_xlsx_free(src.xlsx);
+	kefu_free(src.pad);
+	kefu_free(src.raw);
+	return rc;
+}
+
+/* 1 when the file starts like a zip archive (XLSX). */
+static int looks_like_zip(int fd)
+{
+	unsigned char m[4];
+	return pread(fd, m, 4, 0) == 4 && m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4;
+}
+
 int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
 		   kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err)
 {
@@ -1280,6 +1398,10 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 			kefu_err_at(err, path, 0, 0);
 			return rc;
 		}
+	}
+	if (!is_stdin && looks_like_zip(fd)) {
+		close(fd);
+		return load_xlsx(path, opts, on_row, on_reject, ctx, stats, err);
 	}
 	kefu_csv *r = NULL;
 	kefu_encoding enc = KEFU_ENC_AUTO;

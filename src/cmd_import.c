@@ -345,6 +345,7 @@ int cmd_import(int argc, char **argv)
 		{"time-format", required_argument, NULL, 0},
 		{"encoding", required_argument, NULL, 0},
 		{"presets", required_argument, NULL, 0},
+		{"sheet", required_argument, NULL, 0},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -448,6 +449,7 @@ int cmd_import(int argc, char **argv)
 	lo.map = in.map;
 	lo.time_format = in.time_format;
 	lo.encoding = in.encoding;
+	lo.sheet = in.sheet;
 	lo.presets = in.presets;
 	for (int i = optind; i < argc && !interrupted; i++) {
 		kefu_load_stats ls;

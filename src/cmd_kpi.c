@@ -70,6 +70,7 @@ static int run_report(const report_cmd *rc_, int argc, char **argv)
 		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
 		{"input-format", required_argument, 0, 0}, {"map", required_argument, 0, 0},
 		{"time-format", required_argument, 0, 0},  {"encoding", required_argument, 0, 0},
+		{"sheet", required_argument, 0, 0},
 		{"presets", required_argument, 0, 0},      {"input-shop", required_argument, 0, 0},
 		{0, 0, 0, 0}};
 	kpi_session_opts o;

@@ -29,6 +29,8 @@ int input_opts_option(input_opts *io, const char *opt, const char *format_opt, c
 		io->encoding = arg;
 	else if (!strcmp(opt, "presets"))
 		io->presets_path = arg;
+	else if (!strcmp(opt, "sheet"))
+		io->sheet = arg;
 	else
 		return 0;
 	return 1;
@@ -45,7 +47,8 @@ void input_opts_help(FILE *f, const char *format_opt)
 		"      --time-format FMT    time columns in this format, e.g. '%%Y/%%m/%%d %%H:%%M'\n"
 		"      --encoding ENC       utf-8, gb18030 or gbk (default: detected)\n"
 		"      --presets FILE       presets file, lines 'name: SPEC' (default\n"
-		"                           $XDG_CONFIG_HOME/kefu/presets); see docs/IMPORT.md\n",
+		"                           $XDG_CONFIG_HOME/kefu/presets); see docs/IMPORT.md\n"
+		"      --sheet NAME         XLSX input: the sheet to read (default: the first)\n",
 		format_opt, pad > 0 ? pad : 1, "");
 }
 
@@ -114,6 +117,7 @@ static void input_opts_apply(const input_opts *io, kefu_load_opts *lo)
 	lo->time_format = io->time_format;
 	lo->encoding = io->encoding;
 	lo->presets = io->presets;
+	lo->sheet = io->sheet;
 }
 
 int kpi_session_option(kpi_session_opts *o, const char *cmd, const char *opt, const char *arg)

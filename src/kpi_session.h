@@ -22,6 +22,7 @@ typedef struct input_opts {
 	const char *map;         /* mapping spec */
 	const char *time_format;
 	const char *encoding;
+	const char *sheet; /* XLSX input */
 	const char *presets_path; /* NULL: $XDG_CONFIG_HOME/kefu/presets if present */
 	struct kefu_presets *presets; /* loaded by input_opts_prepare */
 } input_opts;

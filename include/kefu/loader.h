@@ -37,9 +37,10 @@ typedef struct kefu_load_opts {
 	const char *time_format; /* for the time columns of a mapped or canonical CSV */
 	const char *encoding;    /* NULL/"auto", "utf-8", "gb18030", "gbk" */
 	const struct kefu_presets *presets; /* user presets; NULL: built-ins only */
+	const char *sheet;                  /* XLSX input: sheet name; NULL: the first sheet */
 } kefu_load_opts;
 
-#define KEFU_LOAD_OPTS_INIT {KEFU_KIND_NONE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
+#define KEFU_LOAD_OPTS_INIT {KEFU_KIND_NONE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}
 
 /* 1 when opts ask for anything beyond canonical UTF-8 CSV (such files are
  * loaded sequentially by kefu_load_into). */

@@ -78,6 +78,13 @@ grep -q "msgs_bad.csv:13:" "$TMP/err" && ok || { bad "error names file:line"; ca
 grep -q "msgs_bad.csv:14:" "$TMP/err" && ok || bad "second bad row reported"
 check "$TMP/out" consults "s1,s1:amy,2023-03-01" 2
 
+# XLSX input (the worked example saved as Excel would: inline strings, date serials)
+X="$TESTS/fixtures/xlsx"
+expect_exit 0 "kpi from xlsx" "$KEFU" kpi --format csv "$X/worked_messages.xlsx" "$X/worked_orders.xlsx"
+cmp -s "$TMP/out" "$TMP/kpi.csv" && ok || { bad "xlsx input differs from csv input"; diff "$TMP/out" "$TMP/kpi.csv" | head; }
+expect_exit 1 "kpi xlsx missing sheet" "$KEFU" kpi --sheet nosuch --format csv "$X/worked_messages.xlsx"
+grep -q "sheet .nosuch. not found" "$TMP/err" && ok || bad "missing sheet message"
+
 # chats
 expect_exit 0 "chats csv" "$KEFU" chats --format csv "$W/messages.csv" "$W/orders.csv"
 check "$TMP/out" credited_orders "s1,s1:amy,b1" o1
