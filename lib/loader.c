@@ -1264,24 +1264,31 @@ static int load_jsonl(loader *L, kefu_csv *r, kefu_err *err)
 
 /* ---- entry points ---- */
 
+static void loader_init(loader *L, const char *name, const kefu_load_opts *opts,
+			kefu_row_fn on_row, kefu_reject_fn on_reject, void *ctx,
+			kefu_load_stats *stats)
+{
+	memset(L, 0, sizeof *L);
+	L->opts = opts;
+	L->on_row = on_row;
+	L->on_reject = on_reject;
+	L->ctx = ctx;
+	L->stats = stats;
+	L->file = name;
+	L->kind = opts->kind;
+	if (opts->shop) {
+		L->shop_override = kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)});
+		L->have_shop_override = 1;
+	}
+}
+
 static int load_reader(kefu_csv *r, const char *name, const kefu_load_opts *opts,
 		       kefu_row_fn on_row, kefu_reject_fn on_reject, void *ctx,
 		       kefu_load_stats *stats, int transcoded, kefu_err *err)
 {
 	loader L;
-	memset(&L, 0, sizeof L);
+	loader_init(&L, name, opts, on_row, on_reject, ctx, stats);
 	L.transcoded = transcoded;
-	L.opts = opts;
-	L.on_row = on_row;
-	L.on_reject = on_reject;
-	L.ctx = ctx;
-	L.stats = stats;
-	L.file = name;
-	L.kind = opts->kind;
-	if (opts->shop) {
-		L.shop_override = kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)});
-		L.have_shop_override = 1;
-	}
 	/* JSON Lines if the first non-space byte is '{' */
 	kefu_str head;
 	size_t want = 4096;
@@ -1349,18 +1356,7 @@ static int load_xlsx(const char *path, const kefu_load_opts *opts, kefu_row_fn o
 		return rc;
 	}
 	loader L;
-	memset(&L, 0, sizeof L);
-	L.opts = opts;
-	L.on_row = on_row;
-	L.on_reject = on_reject;
-	L.ctx = ctx;
-	L.stats = stats;
-	L.file = path;
-	L.kind = opts->kind;
-	if (opts->shop) {
-		L.shop_override = kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)});
-		L.have_shop_override = 1;
-	}
+	loader_init(&L, path, opts, on_row, on_reject, ctx, stats);
 	rc = load_table(&L, &src, err);
 	kefu_xlsx_free(src.xlsx);
 	kefu_free(src.pad);
@@ -1524,20 +1520,9 @@ int kefu_load_csv_range(int fd, uint64_t limit, int mode, const char *name, cons
 	rc = kefu_csv_open_fd_range(&r, fd, name, &co, limit, mode, err);
 	if (rc == 0) {
 		loader L;
-		memset(&L, 0, sizeof L);
-		L.opts = opts;
-		L.on_row = on_row;
-		L.on_reject = on_reject;
-		L.ctx = ctx;
-		L.stats = stats;
-		L.file = name;
-		L.kind = opts->kind;
+		loader_init(&L, name, opts, on_row, on_reject, ctx, stats);
 		L.given_hdr = header;
 		L.given_nhdr = nheader;
-		if (opts->shop) {
-			L.shop_override = kefu_str_trim((kefu_str){opts->shop, strlen(opts->shop)});
-			L.have_shop_override = 1;
-		}
 		rc = load_csv(&L, r, err);
 		stats->bytes = kefu_csv_offset(r);
 	}
