@@ -88,7 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *pfile = malloc(pl + 1);
   if (pfile) {
     memcpy(pfile, "fz: ", 4);
-    memcpy(pfile + 4, spec, pl - 4);
+    memcpy(pfile + 4, p, pl - 4); /* the raw bytes: spec stops at a NUL */
     pfile[pl] = '\0';
     if (kefu_presets_parse(&ps, pfile, pl, "presets", &err) != 0)
       ps = NULL;
