@@ -195,19 +195,10 @@ note_idk=""
 [ -f "$WORK/imp_duckdb.m" ] && note_idk="$(mbps "$MSG_BYTES" "$(field imp_duckdb 1)") MB/s"
 
 row "kefu gen" gen "$note_gen"
-if has_cmd kpi; then
-	row "kefu kpi from CSV (end to end)" kefu_csv "$note_kefu"
-else
-	row "kefu kpi from CSV (end to end)" kefu_csv "pending: kefu kpi not implemented"
-fi
-if has_cmd import; then
-	row "kefu import (all files) into store" kefu_import "$note_imp"
-	row "kefu kpi --db, first after import (writes the snapshot)" kefu_db_first ""
-	row "kefu kpi --db (from store)" kefu_db ""
-else
-	row "kefu import (all files) into store" kefu_import "pending: kefu import not implemented"
-	row "kefu kpi --db (from store)" kefu_db "pending"
-fi
+row "kefu kpi from CSV (end to end)" kefu_csv "$note_kefu"
+row "kefu import (all files) into store" kefu_import "$note_imp"
+row "kefu kpi --db, first after import (writes the snapshot)" kefu_db_first ""
+row "kefu kpi --db (from store)" kefu_db ""
 row "DuckDB: read_csv + rollup.sql (end to end)" duckdb ""
 row "SQLite: .import + rollup.sql (end to end)" sqlite ""
 row "import only: sqlite3 .import messages.csv" imp_sqlite "$note_isq"
