@@ -59,7 +59,8 @@ int main(int argc, char **argv)
 		return KEFU_EXIT_OK;
 	}
 	if (!strcmp(name, "-V") || !strcmp(name, "--version")) {
-		printf("kefu %s (%s)\nfeatures: sqlite jansson\n", KEFU_VERSION, KEFU_GIT_DESCRIBE);
+		printf("kefu %s (%s)\nfeatures: sqlite jansson xlsx gb18030 threads\n", KEFU_VERSION,
+		       KEFU_GIT_DESCRIBE);
 		return KEFU_EXIT_OK;
 	}
 	for (const kefu_command *c = commands; c->name; c++)
