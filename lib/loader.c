@@ -1364,6 +1364,32 @@ static int load_xlsx(const char *path, const kefu_load_opts *opts, kefu_row_fn o
 	return rc;
 }
 
+/* 1 when the file holds Open Platform trade objects rather than canonical
+ * JSON Lines: it starts with '[' (canonical input never does), or its first
+ * 4 KiB name both "tid" and "buyer_nick" keys (an object per line, or an API
+ * response wrapping the trades). */
+static int looks_like_trades(int fd)
+{
+	char buf[4097];
+	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	size_t i = 0;
+	if (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
+	    (unsigned char)buf[2] == 0xBF)
+		i = 3;
+	while (i < (size_t)n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
+		i++;
+	if (i >= (size_t)n)
+		return 0;
+	if (buf[i] == '[')
+		return 1;
+	if (buf[i] != '{')
+		return 0;
+	return strstr(buf + i, "\"tid\":") && strstr(buf + i, "\"buyer_nick\":");
+}
+
 /* 1 when the file starts like a zip archive (XLSX). */
 static int looks_like_zip(int fd)
 {
@@ -1382,6 +1408,8 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 	int rc = check_opts(opts, err);
 	if (rc)
 		return rc;
+	if (opts->format && !strcmp(opts->format, "taobao-trades-json"))
+		return kefu_load_taobao_trades(path, opts, on_row, on_reject, ctx, stats, err);
 	int is_stdin = strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "<stdin>" : path;
 	int fd = 0;
@@ -1394,6 +1422,10 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 			kefu_err_at(err, path, 0, 0);
 			return rc;
 		}
+	}
+	if (!is_stdin && !opts->format && !opts->map && looks_like_trades(fd)) {
+		close(fd);
+		return kefu_load_taobao_trades(path, opts, on_row, on_reject, ctx, stats, err);
 	}
 	if (!is_stdin && looks_like_zip(fd)) {
 		close(fd);

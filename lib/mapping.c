@@ -1192,8 +1192,8 @@ static const kefu_preset builtin[] = {
      "Taobao seller-center order export (订单报表), any variant; needs --shop"},
     {"taobao-trades-json", NULL, NULL,
      "Taobao Open Platform trade objects (tid, buyer_nick, created, pay_time, "
-     "payment, "
-     "status, num): not implemented yet"},
+     "payment, status, num, refund_fee): one per line, an array or an API "
+     "response; needs --shop"},
     {"taobao-chatlog-json", NULL, NULL,
      "Taobao Open Platform chat records: not implemented yet"},
 };

@@ -83,7 +83,7 @@ int input_opts_prepare(input_opts *io, const char *cmd)
 			return cli_usage_error(cmd, "unknown input format '%s' (canonical, taobao-orders "
 						    "or a preset of the presets file)",
 					       io->format);
-		if (!p->spec && strcmp(p->name, "canonical"))
+		if (!p->spec && strcmp(p->name, "canonical") && strcmp(p->name, "taobao-trades-json"))
 			return cli_usage_error(cmd, "input format '%s' is not implemented yet", p->name);
 	}
 	if (io->map) {

@@ -102,6 +102,13 @@ int kefu_load_into(struct kefu_dataset *ds, const char *path, const kefu_load_op
 		   int threads, kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
 		   kefu_err *err);
 
+/* The taobao-trades-json input format (lib/taobao_json.c): Open Platform
+ * trade objects, one per line, as an array, or wrapped in an API response;
+ * loaded as orders of opts->shop (required). */
+int kefu_load_taobao_trades(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
+			    kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
+			    kefu_err *err);
+
 /* Test hook: the smallest part size of kefu_load_into (default 32 MiB). */
 void kefu_load_set_min_part_for_test(uint64_t bytes);
 
