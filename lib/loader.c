@@ -1397,15 +1397,21 @@ static int looks_like_zip(int fd)
 	return pread(fd, m, 4, 0) == 4 && m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4;
 }
 
+/* Common start of every entry point: clear the stats and the error, check
+ * the options. */
+static int begin_load(kefu_load_stats *stats, const kefu_load_opts *opts, kefu_err *err)
+{
+	memset(stats, 0, sizeof *stats);
+	kefu_err_clear(err);
+	return check_opts(opts, err);
+}
+
 int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
 		   kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err)
 {
 	kefu_load_stats local;
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof *stats);
-	kefu_err_clear(err);
-	int rc = check_opts(opts, err);
+	stats = stats ? stats : &local;
+	int rc = begin_load(stats, opts, err);
 	if (rc)
 		return rc;
 	if (opts->format && !strcmp(opts->format, "taobao-trades-json"))
@@ -1501,11 +1507,8 @@ int kefu_load_mem(const char *data, size_t n, const char *name, const kefu_load_
 		  kefu_load_stats *stats, kefu_err *err)
 {
 	kefu_load_stats local;
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof *stats);
-	kefu_err_clear(err);
-	int rc = check_opts(opts, err);
+	stats = stats ? stats : &local;
+	int rc = begin_load(stats, opts, err);
 	if (rc)
 		return rc;
 	if (!name)
@@ -1539,11 +1542,8 @@ int kefu_load_csv_range(int fd, uint64_t limit, int mode, const char *name, cons
 			kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats, kefu_err *err)
 {
 	kefu_load_stats local;
-	if (!stats)
-		stats = &local;
-	memset(stats, 0, sizeof *stats);
-	kefu_err_clear(err);
-	int rc = check_opts(opts, err);
+	stats = stats ? stats : &local;
+	int rc = begin_load(stats, opts, err);
 	if (rc)
 		return rc;
 	kefu_csv_opts co = KEFU_CSV_OPTS_INIT;

@@ -73,6 +73,14 @@ static void free_lines(lines *ls)
 	free(ls->l);
 }
 
+static void free_data(lines *m, lines *o, lines *r, lines *e)
+{
+	free_lines(m);
+	free_lines(o);
+	free_lines(r);
+	free_lines(e);
+}
+
 static void ts(char *buf, int64_t t)
 {
 	/* 2023-03-01 00:00:00 + t seconds, local wall clock */
@@ -231,10 +239,7 @@ static void test_totals_reconcile(void **state)
 	tu_run_free(&shops);
 	for (int i = 0; i < 4; i++)
 		free(t[i]);
-	free_lines(&m);
-	free_lines(&o);
-	free_lines(&r);
-	free_lines(&e);
+	free_data(&m, &o, &r, &e);
 }
 
 /* Loading the rows into two datasets and merging them gives the same
@@ -284,10 +289,7 @@ static void test_merge_equals_single_load(void **state)
 	tu_run_free(&merged);
 	for (int i = 0; i < 4; i++)
 		free(whole[i]);
-	free_lines(&m);
-	free_lines(&o);
-	free_lines(&r);
-	free_lines(&e);
+	free_data(&m, &o, &r, &e);
 }
 
 /* A snapshot image read back gives the same report; a cut or damaged image
@@ -333,10 +335,7 @@ static void test_snapshot_roundtrip(void **state)
 	free(got);
 	for (int i = 0; i < 4; i++)
 		free(t[i]);
-	free_lines(&m);
-	free_lines(&o);
-	free_lines(&r);
-	free_lines(&e);
+	free_data(&m, &o, &r, &e);
 }
 
 int main(void)
