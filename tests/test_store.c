@@ -785,6 +785,37 @@ static void test_open_checks(void **state)
 	remove_db(path);
 }
 
+/* Module tables: created once per version, re-run on a higher version,
+ * refused when the store's module is newer. */
+static void test_modules(void **state)
+{
+	fixture *f = *state;
+	kefu_err err = KEFU_ERR_INIT;
+	const char *v1 = "CREATE TABLE IF NOT EXISTS m_a(x INTEGER) STRICT";
+	const char *v2 = "CREATE TABLE IF NOT EXISTS m_a(x INTEGER) STRICT;"
+			 "CREATE TABLE IF NOT EXISTS m_b(y TEXT) STRICT";
+	assert_int_equal(kefu_store_ensure_module(f->st, "m", 1, v1, &err), 0);
+	/* same version again: sql not run (a bad statement would fail) */
+	assert_int_equal(kefu_store_ensure_module(f->st, "m", 1, "not sql", &err), 0);
+	assert_int_equal(kefu_store_ensure_module(f->st, "m", 2, v2, &err), 0);
+	char *n = query1(f->path, "SELECT count(*) FROM sqlite_schema WHERE name IN ('m_a','m_b')");
+	assert_string_equal(n, "2");
+	free(n);
+	char *ver = query1(f->path, "SELECT version FROM kefu_modules WHERE name='m'");
+	assert_string_equal(ver, "2");
+	free(ver);
+	assert_int_equal(kefu_store_ensure_module(f->st, "m", 1, v1, &err), KEFU_ESTORE);
+	assert_non_null(strstr(err.msg, "newer"));
+	/* a failing module leaves nothing behind */
+	assert_int_not_equal(kefu_store_ensure_module(f->st, "bad", 1,
+						      "CREATE TABLE m_c(x) STRICT; nonsense", &err),
+			     0);
+	n = query1(f->path, "SELECT count(*) FROM sqlite_schema WHERE name='m_c'");
+	assert_string_equal(n, "0");
+	free(n);
+	assert_non_null(kefu_store_sqlite(f->st));
+}
+
 static void test_alloc_failures(void **state)
 {
 	fixture *f = *state;
@@ -830,6 +861,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_dataset, setup, teardown),
 		cmocka_unit_test(test_open_checks),
+		cmocka_unit_test_setup_teardown(test_modules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alloc_failures, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

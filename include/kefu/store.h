@@ -53,6 +53,25 @@ int kefu_store_open_ex(kefu_store **out, const char *path, unsigned flags, kefu_
 /* Accepts NULL. Rolls back an open import run. */
 void kefu_store_close(kefu_store *st);
 
+/* --------------------------------------------------------------- modules */
+
+/*
+ * Engines that keep their own tables in the store (billing, users and
+ * sessions, quality inspection, vendors, ...) declare them as a module:
+ * kefu_store_ensure_module runs `sql` (CREATE TABLE ... STRICT statements)
+ * once, in one transaction, and records (name, version) in the
+ * kefu_modules table. Calling it again with the same version does nothing;
+ * a higher version runs `sql` again, so module SQL should use
+ * CREATE ... IF NOT EXISTS and additive changes; a store whose recorded
+ * version is newer than `version` is KEFU_ESTORE ("upgrade kefu").
+ */
+int kefu_store_ensure_module(kefu_store *st, const char *name, int version, const char *sql,
+			     kefu_err *err);
+
+/* The store's SQLite connection, for module code (prepared statements
+ * only). Borrowed: valid until kefu_store_close; do not close it. */
+struct sqlite3 *kefu_store_sqlite(kefu_store *st);
+
 /* ---------------------------------------------------------------- import */
 
 /* Per-kind counts of one import run. read = added + unchanged + updated +
