@@ -737,15 +737,28 @@ fail:
 typedef struct row_src {
 	kefu_csv *csv;
 	kefu_xlsx *xlsx;
+	int jsonl; /* csv is read line by line; each JSON object is a row */
+	const char *name; /* for jsonl errors */
 	kefu_str *pad;
 	size_t padcap, width;
 	char *raw;
 	size_t rawcap, rawn;
 	long row;
+	/* jsonl: the first object's keys are the header; that object is then
+	 * returned again as the first row (its line is still in the reader) */
+	char **keys;
+	size_t nkeys;
+	kefu_str pending;
+	long pending_line;
+	int has_pending;
 } row_src;
+
+static int jsonl_next(row_src *s, kefu_str **f, size_t *nf, long *line, kefu_err *err);
 
 static int src_next(row_src *s, kefu_str **f, size_t *nf, long *line, kefu_err *err)
 {
+	if (s->jsonl)
+		return jsonl_next(s, f, nf, line, err);
 	if (s->csv)
 		return kefu_csv_next(s->csv, f, nf, line, err);
 	kefu_str *cells;
@@ -784,7 +797,7 @@ static int src_next(row_src *s, kefu_str **f, size_t *nf, long *line, kefu_err *
 
 static void src_raw(const row_src *s, kefu_str *raw)
 {
-	if (s->csv) {
+	if (s->csv) { /* CSV, and the line of a JSON object */
 		kefu_csv_raw(s->csv, raw);
 		return;
 	}
@@ -1110,6 +1123,153 @@ static size_t fmt_i64(char *buf, long long v)
 	return o;
 }
 
+/*
+ * JSON Lines read as a table, for --map, presets and --time-format: the
+ * keys of the first object are the header (in their order), and each later
+ * object gives one value per header key (a missing key is an empty value).
+ * Strings are used decoded, numbers with their exact text (money never goes
+ * through a double), true/false as words, null as empty. A key the first
+ * object lacks, a nested value or a line that is not an object is a row
+ * error; nothing is silently ignored.
+ */
+static int jsonl_fail(const row_src *s, kefu_err *e, long line, const char *fmt, const char *arg)
+{
+	kefu_err_set(e, KEFU_EPARSE, fmt, arg);
+	kefu_err_at(e, s->name, line, 0);
+	return KEFU_EPARSE;
+}
+
+static int jsonl_put(row_src *s, const char *p, size_t n, size_t *off)
+{
+	if (kefu_grow((void **)&s->raw, &s->rawcap, s->rawn + n + 1, 1))
+		return -1;
+	if (n)
+		memcpy(s->raw + s->rawn, p, n);
+	*off = s->rawn;
+	s->rawn += n;
+	return 0;
+}
+
+static int jsonl_next(row_src *s, kefu_str **f, size_t *nf, long *lineno, kefu_err *err)
+{
+	kefu_str line;
+	int rc = 1;
+	for (;;) {
+		if (s->has_pending) {
+			s->has_pending = 0;
+			line = s->pending;
+			*lineno = s->pending_line;
+		} else {
+			rc = kefu_csv_next_line(s->csv, &line, lineno, err);
+		}
+		if (rc != 1)
+			return rc;
+		/* blank lines before the first object are not a header */
+		if (s->keys || skip_ws(line.p, line.p + line.n) < line.p + line.n)
+			break;
+	}
+	s->rawn = 0;
+	if (skip_ws(line.p, line.p + line.n) == line.p + line.n) {
+		if (kefu_grow((void **)&s->pad, &s->padcap, 1, sizeof *s->pad))
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		s->pad[0] = (kefu_str){"", 0};
+		*f = s->pad;
+		*nf = 1;
+		return 1;
+	}
+	if (!utf8_ok(line.p, line.n))
+		return jsonl_fail(s, err, *lineno, "invalid UTF-8 or NUL byte%s", "");
+	json_error_t je;
+	json_t *obj = json_loadb(line.p, line.n, JSON_REJECT_DUPLICATES, &je);
+	if (!obj || !json_is_object(obj)) {
+		json_decref(obj);
+		return obj ? jsonl_fail(s, err, *lineno, "not a JSON object%s", "")
+			   : jsonl_fail(s, err, *lineno, "invalid JSON: %s", je.text);
+	}
+	const char *k;
+	json_t *v;
+	if (!s->keys) { /* the header */
+		size_t nk = json_object_size(obj), i = 0;
+		s->keys = kefu_calloc(nk ? nk : 1, sizeof *s->keys);
+		if (!s->keys || kefu_grow((void **)&s->pad, &s->padcap, nk + 1, sizeof *s->pad)) {
+			json_decref(obj);
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		}
+		json_object_foreach(obj, k, v) {
+			size_t kn = strlen(k);
+			if (!(s->keys[i] = kefu_malloc(kn + 1))) {
+				json_decref(obj);
+				return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+			}
+			memcpy(s->keys[i], k, kn + 1);
+			s->pad[i] = (kefu_str){s->keys[i], strlen(s->keys[i])};
+			s->nkeys = ++i;
+		}
+		json_decref(obj);
+		*f = s->pad;
+		*nf = s->nkeys;
+		s->pending = line;
+		s->pending_line = *lineno;
+		s->has_pending = 1;
+		return 1;
+	}
+	size_t *off = kefu_calloc(s->nkeys + 1, sizeof *off);
+	size_t *len = kefu_calloc(s->nkeys + 1, sizeof *len);
+	if (!off || !len) {
+		kefu_free(off);
+		kefu_free(len);
+		json_decref(obj);
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	}
+	rc = 1;
+	json_object_foreach(obj, k, v) {
+		size_t i = 0;
+		while (i < s->nkeys && strcmp(s->keys[i], k))
+			i++;
+		if (i == s->nkeys) {
+			rc = jsonl_fail(s, err, *lineno,
+					"key '%.64s' is not in the first object (its keys are the "
+					"columns)",
+					k);
+			break;
+		}
+		const char *p = "";
+		size_t n = 0;
+		char word[8];
+		kefu_str rv;
+		if (json_is_string(v)) {
+			p = json_string_value(v);
+			n = json_string_length(v);
+		} else if (json_is_number(v) && raw_value(line.p, line.n, k, &rv) == 0) {
+			p = rv.p;
+			n = rv.n;
+		} else if (json_is_true(v) || json_is_false(v)) {
+			n = (size_t)snprintf(word, sizeof word, "%s", json_is_true(v) ? "true" : "false");
+			p = word;
+		} else if (!json_is_null(v)) {
+			rc = jsonl_fail(s, err, *lineno, "key '%.64s': nested objects and arrays are not "
+						      "values",
+					k);
+			break;
+		}
+		if (jsonl_put(s, p, n, &off[i])) {
+			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+			break;
+		}
+		len[i] = n;
+	}
+	json_decref(obj);
+	if (rc == 1) {
+		for (size_t i = 0; i < s->nkeys; i++)
+			s->pad[i] = (kefu_str){len[i] ? s->raw + off[i] : "", len[i]};
+		*f = s->pad;
+		*nf = s->nkeys;
+	}
+	kefu_free(off);
+	kefu_free(len);
+	return rc;
+}
+
 static int load_jsonl(loader *L, kefu_csv *r, kefu_err *err)
 {
 	int rc = 0;
@@ -1310,10 +1470,17 @@ static int load_reader(kefu_csv *r, const char *name, const kefu_load_opts *opts
 			if (i < head.n && head.p[i] == '{' &&
 			    ((opts->format && strcmp(opts->format, "canonical")) || opts->map ||
 			     (opts->time_format && opts->time_format[0]))) {
-				rc = kefu_err_set(err, KEFU_EINVAL,
-						  "--format, --map and --time-format apply to CSV "
-						  "files; this is JSON Lines");
-				kefu_err_at(err, name, 1, 0);
+				row_src src;
+				memset(&src, 0, sizeof src);
+				src.csv = r;
+				src.jsonl = 1;
+				src.name = name;
+				rc = load_table(&L, &src, err);
+				for (size_t k = 0; k < src.nkeys; k++)
+					kefu_free(src.keys[k]);
+				kefu_free(src.keys);
+				kefu_free(src.pad);
+				kefu_free(src.raw);
 			} else if (i < head.n && head.p[i] == '{')
 				rc = load_jsonl(&L, r, err);
 			else
@@ -1364,16 +1531,18 @@ static int load_xlsx(const char *path, const kefu_load_opts *opts, kefu_row_fn o
 	return rc;
 }
 
-/* 1 when the file holds Open Platform trade objects rather than canonical
- * JSON Lines: it starts with '[' (canonical input never does), or its first
- * 4 KiB name both "tid" and "buyer_nick" keys (an object per line, or an API
+/* Which Open Platform JSON a file holds, from its first 4 KiB, rather than
+ * canonical JSON Lines: chat records name "direction" with "from_id",
+ * "msgs" or "content"; trades start with '[' (canonical input never does)
+ * or name both "tid" and "buyer_nick" (an object per line, or an API
  * response wrapping the trades). */
-static int looks_like_trades(int fd)
+enum { OP_NONE, OP_TRADES, OP_CHATLOG };
+static int sniff_open_platform(int fd)
 {
 	char buf[4097];
 	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
 	if (n <= 0)
-		return 0;
+		return OP_NONE;
 	buf[n] = '\0';
 	size_t i = 0;
 	if (n >= 3 && (unsigned char)buf[0] == 0xEF && (unsigned char)buf[1] == 0xBB &&
@@ -1381,13 +1550,15 @@ static int looks_like_trades(int fd)
 		i = 3;
 	while (i < (size_t)n && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\r' || buf[i] == '\n'))
 		i++;
-	if (i >= (size_t)n)
-		return 0;
+	if (i >= (size_t)n || (buf[i] != '[' && buf[i] != '{'))
+		return OP_NONE;
+	const char *b = buf + i;
+	if (strstr(b, "\"direction\"") &&
+	    (strstr(b, "\"from_id\"") || strstr(b, "\"msgs\"") || strstr(b, "\"content\"")))
+		return OP_CHATLOG;
 	if (buf[i] == '[')
-		return 1;
-	if (buf[i] != '{')
-		return 0;
-	return strstr(buf + i, "\"tid\":") && strstr(buf + i, "\"buyer_nick\":");
+		return OP_TRADES;
+	return strstr(b, "\"tid\":") && strstr(b, "\"buyer_nick\":") ? OP_TRADES : OP_NONE;
 }
 
 /* 1 when the file starts like a zip archive (XLSX). */
@@ -1416,6 +1587,8 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 		return rc;
 	if (opts->format && !strcmp(opts->format, "taobao-trades-json"))
 		return kefu_load_taobao_trades(path, opts, on_row, on_reject, ctx, stats, err);
+	if (opts->format && !strcmp(opts->format, "taobao-chatlog-json"))
+		return kefu_load_taobao_chatlog(path, opts, on_row, on_reject, ctx, stats, err);
 	int is_stdin = strcmp(path, "-") == 0;
 	const char *name = is_stdin ? "<stdin>" : path;
 	int fd = 0;
@@ -1429,9 +1602,12 @@ int kefu_load_file(const char *path, const kefu_load_opts *opts, kefu_row_fn on_
 			return rc;
 		}
 	}
-	if (!is_stdin && !opts->format && !opts->map && looks_like_trades(fd)) {
+	int op = !is_stdin && !opts->format && !opts->map ? sniff_open_platform(fd) : OP_NONE;
+	if (op != OP_NONE) {
 		close(fd);
-		return kefu_load_taobao_trades(path, opts, on_row, on_reject, ctx, stats, err);
+		return op == OP_TRADES
+			       ? kefu_load_taobao_trades(path, opts, on_row, on_reject, ctx, stats, err)
+			       : kefu_load_taobao_chatlog(path, opts, on_row, on_reject, ctx, stats, err);
 	}
 	if (!is_stdin && looks_like_zip(fd)) {
 		close(fd);

@@ -1195,7 +1195,9 @@ static const kefu_preset builtin[] = {
      "payment, status, num, refund_fee): one per line, an array or an API "
      "response; needs --shop"},
     {"taobao-chatlog-json", NULL, NULL,
-     "Taobao Open Platform chat records: not implemented yet"},
+     "Taobao Open Platform chat records (from_id = agent, to_id = buyer, msgs of "
+     "direction 0 agent>buyer / 1 buyer>agent, time, content): one per line, an "
+     "array or an API response; needs --shop"},
 };
 
 typedef struct user_preset {

@@ -40,7 +40,8 @@ void input_opts_help(FILE *f, const char *format_opt)
 {
 	int pad = 13 - (int)strlen(format_opt);
 	fprintf(f,
-		"      --%s NAME%*s input preset: canonical, taobao-orders, or a user preset\n"
+		"      --%s NAME%*s input preset: canonical, taobao-orders, taobao-trades-json,\n"
+		"                           taobao-chatlog-json, or a user preset\n"
 		"                           (default: canonical, else detected from the header)\n"
 		"      --map SPEC           column mapping: canonical=source column, e.g.\n"
 		"                           'buyer=买家旺旺,ts=时间,dir=方向|map:买家>B;客服>A,items=\"1\"'\n"
@@ -83,8 +84,6 @@ int input_opts_prepare(input_opts *io, const char *cmd)
 			return cli_usage_error(cmd, "unknown input format '%s' (canonical, taobao-orders "
 						    "or a preset of the presets file)",
 					       io->format);
-		if (!p->spec && strcmp(p->name, "canonical") && strcmp(p->name, "taobao-trades-json"))
-			return cli_usage_error(cmd, "input format '%s' is not implemented yet", p->name);
 	}
 	if (io->map) {
 		kefu_mapping *m = NULL;

@@ -109,6 +109,14 @@ int kefu_load_taobao_trades(const char *path, const kefu_load_opts *opts, kefu_r
 			    kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
 			    kefu_err *err);
 
+/* The taobao-chatlog-json input format (lib/taobao_json.c): chat records
+ * of taobao.wangwang.eservice.chatlog.get (direction 0 = from_id, the agent,
+ * to to_id, the buyer; 1 = the reverse), loaded as messages of opts->shop
+ * (required). */
+int kefu_load_taobao_chatlog(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
+			     kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
+			     kefu_err *err);
+
 /* Test hook: the smallest part size of kefu_load_into (default 32 MiB). */
 void kefu_load_set_min_part_for_test(uint64_t bytes);
 
