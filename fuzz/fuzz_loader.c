@@ -2,14 +2,19 @@
  * fuzz_loader.c - libFuzzer target for the input loader (lib/loader.c) and
  * the money parser (lib/record.c).
  *
- * The first input byte picks the kind (or detection) and whether a --shop
- * override is given; the rest is loaded from memory as CSV or JSON Lines.
+ * The first input byte picks the kind (or detection), whether a --shop
+ * override is given (bit 3) and the mode (bits 4-5): 0 loads the rest from
+ * memory as CSV or JSON Lines; 1 does the same with a --map (so JSON Lines
+ * are read as a table); 2 and 3 load it from a temporary file as
+ * taobao-trades-json and taobao-chatlog-json.
  * Every slice handed to the callbacks is read in full so that a dangling or
  * out-of-bounds slice shows up under AddressSanitizer.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kefu/loader.h"
 
@@ -114,6 +119,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.shop = (ctl & 8) ? "fuzzshop" : NULL;
 	o.default_tz = tz;
 	kefu_load_stats st;
+	int mode = (ctl >> 4) & 3;
+	if (mode == 1)
+		o.map = "order_id=单号,buyer=旺旺,created=下单,paid=付款|unpaid,amount=金额,"
+			"items=件数,status=状态|status";
+	if (mode >= 2) {
+		static char path[64];
+		if (!path[0])
+			snprintf(path, sizeof path, "/tmp/kefu-fuzz-json-%ld", (long)getpid());
+		FILE *f = fopen(path, "wb");
+		if (!f)
+			return 0;
+		if (n)
+			fwrite(p, 1, n, f);
+		fclose(f);
+		o.shop = "fuzzshop";
+		o.kind = KEFU_KIND_NONE;
+		o.format = mode == 2 ? "taobao-trades-json" : "taobao-chatlog-json";
+		int rc = kefu_load_file(path, &o, on_row, on_reject, NULL, &st, &err);
+		unlink(path);
+		if (rc == 0 && st.rows_read != st.rows_ok + st.rows_rejected)
+			__builtin_trap();
+		return 0;
+	}
 	int rc = kefu_load_mem(p, n, "fuzz", &o, on_row, on_reject, NULL, &st, &err);
 	if (rc == 0 && st.rows_read != st.rows_ok + st.rows_rejected)
 		__builtin_trap();

@@ -530,6 +530,7 @@ void kefu_store_close(kefu_store *st)
 		sqlite3_finalize(st->stmt[i]);
 	store_dim_cache_clear(st);
 	kefu_free(st->msg_text);
+	kefu_free(st->msg);
 	sqlite3_close(st->db);
 	kefu_free(st);
 }

@@ -18,6 +18,7 @@
 #include "store_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -147,21 +148,21 @@ static int settle_message(kefu_store *st, const store_msg_row *r, kefu_import_co
 	}
 }
 
-int store_flush_messages(kefu_store *st, kefu_err *err)
+/* Inserts rows[0..n) (n <= STORE_MSG_BATCH): a full batch in one
+ * statement, then the rows it did not insert are settled one by one. */
+static int flush_chunk(kefu_store *st, store_msg_row *rows, size_t n, kefu_import_counts *c,
+		       kefu_err *err)
 {
-	kefu_import_counts *c = &st->stats.kind[KEFU_KIND_MESSAGES];
-	int n = st->nmsg, rc = 0;
-	if (!n)
-		return 0;
+	int rc = 0;
 	if (n == STORE_MSG_BATCH) {
 		/* one statement for the whole batch; RETURNING names the rows
 		 * that went in (the first of equal keys, in VALUES order) */
 		sqlite3_stmt *s;
 		STMT(s, S_MSG_BATCH);
-		for (int i = 0; i < n; i++) {
-			const store_msg_row *r = &st->msg[i];
+		for (size_t i = 0; i < n; i++) {
+			const store_msg_row *r = &rows[i];
 			kefu_str text = {st->msg_text + r->text_off, r->text_n};
-			int b = i * 7;
+			int b = (int)i * 7;
 			if (sqlite3_bind_int64(s, b + 1, (int64_t)r->h) ||
 			    sqlite3_bind_int64(s, b + 2, r->shop) ||
 			    sqlite3_bind_int64(s, b + 3, r->buyer) ||
@@ -171,9 +172,9 @@ int store_flush_messages(kefu_store *st, kefu_err *err)
 		}
 		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 			uint64_t h = (uint64_t)sqlite3_column_int64(s, 0);
-			for (int i = 0; i < n; i++)
-				if (st->msg[i].h == h && !st->msg[i].inserted) {
-					st->msg[i].inserted = 1;
+			for (size_t i = 0; i < n; i++)
+				if (rows[i].h == h && !rows[i].inserted) {
+					rows[i].inserted = 1;
 					break;
 				}
 		}
@@ -185,12 +186,36 @@ int store_flush_messages(kefu_store *st, kefu_err *err)
 		sqlite3_reset(s);
 		rc = 0;
 	}
-	for (int i = 0; i < n && rc == 0; i++) {
-		if (st->msg[i].inserted)
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		if (rows[i].inserted)
 			c->added++;
 		else
-			rc = settle_message(st, &st->msg[i], c, err);
+			rc = settle_message(st, &rows[i], c, err);
 	}
+	return rc;
+}
+
+/* Key order, ties in arrival order (text_off grows with arrival), so the
+ * first of equal rows is the one counted as added. */
+static int msg_cmp(const void *a, const void *b)
+{
+	const store_msg_row *x = a, *y = b;
+	if (x->h != y->h)
+		return x->h < y->h ? -1 : 1;
+	return x->text_off < y->text_off ? -1 : x->text_off > y->text_off;
+}
+
+int store_flush_messages(kefu_store *st, kefu_err *err)
+{
+	kefu_import_counts *c = &st->stats.kind[KEFU_KIND_MESSAGES];
+	size_t n = st->nmsg;
+	int rc = 0;
+	if (!n)
+		return 0;
+	qsort(st->msg, n, sizeof *st->msg, msg_cmp);
+	for (size_t i = 0; i < n && rc == 0; i += STORE_MSG_BATCH)
+		rc = flush_chunk(st, st->msg + i, n - i < STORE_MSG_BATCH ? n - i : STORE_MSG_BATCH, c,
+				 err);
 	st->nmsg = 0;
 	st->msg_text_n = 0;
 	return rc;
@@ -205,7 +230,8 @@ static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_err *e
 	    (rc = store_dim_id(st, DIM_AGENT, m->agent, &agent, err)))
 		return rc;
 	if (kefu_grow((void **)&st->msg_text, &st->msg_text_cap, st->msg_text_n + m->text.n + 1,
-		      1))
+		      1) ||
+	    kefu_grow((void **)&st->msg, &st->msgcap, st->nmsg + 1, sizeof *st->msg))
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	store_msg_row *r = &st->msg[st->nmsg++];
 	r->shop = shop;
@@ -220,7 +246,7 @@ static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_err *e
 	if (m->text.n)
 		memcpy(st->msg_text + st->msg_text_n, m->text.p, m->text.n);
 	st->msg_text_n += m->text.n;
-	return st->nmsg == STORE_MSG_BATCH ? store_flush_messages(st, err) : 0;
+	return st->nmsg == STORE_MSG_BUFFER ? store_flush_messages(st, err) : 0;
 }
 
 /* --------------------------------------------------------------- orders */

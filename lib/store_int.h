@@ -48,8 +48,11 @@ typedef struct store_name_cache {
 #define STORE_PRAGMA_NORMAL "PRAGMA temp_store=FILE; PRAGMA cache_size=-65536"
 #define STORE_PRAGMA_RUN "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144"
 
-/* Messages are inserted STORE_MSG_BATCH rows per statement. */
+/* Messages are inserted STORE_MSG_BATCH rows per statement, after up to
+ * STORE_MSG_BUFFER of them were collected and sorted by key: keys in
+ * ascending order turn random B-tree inserts into near-appends. */
 #define STORE_MSG_BATCH 32
+#define STORE_MSG_BUFFER 65536
 
 typedef struct store_msg_row {
 	uint64_t h;
@@ -68,8 +71,8 @@ struct kefu_store {
 	kefu_import_stats stats;
 	long file_seq;
 	/* messages waiting for the next batch insert */
-	store_msg_row msg[STORE_MSG_BATCH];
-	int nmsg;
+	store_msg_row *msg;
+	size_t nmsg, msgcap;
 	char *msg_text;
 	size_t msg_text_n, msg_text_cap;
 };
