@@ -148,51 +148,85 @@ static int settle_message(kefu_store *st, const store_msg_row *r, kefu_import_co
 	}
 }
 
-/* Inserts rows[0..n) (n <= STORE_MSG_BATCH): a full batch in one
- * statement, then the rows it did not insert are settled one by one. */
+/* 1 when the stored row at r->h holds exactly r's values (0 if it holds
+ * another row); KEFU_* < 0 on failure. */
+static int stored_same(kefu_store *st, const store_msg_row *r, kefu_err *err)
+{
+	sqlite3_stmt *s;
+	STMT(s, S_MSG_GET);
+	sqlite3_bind_int64(s, 1, (int64_t)r->h);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		rc = store_fail(st, err, "read message");
+		sqlite3_reset(s);
+		return rc;
+	}
+	kefu_str text = {st->msg_text + r->text_off, r->text_n};
+	int same = sqlite3_column_int64(s, 0) == r->shop && sqlite3_column_int64(s, 1) == r->buyer &&
+		   sqlite3_column_int64(s, 2) == r->agent && sqlite3_column_int(s, 3) == r->dir &&
+		   sqlite3_column_int64(s, 4) == r->ts && col_eq_str(s, 5, text);
+	sqlite3_reset(s);
+	return same;
+}
+
+/* Inserts rows[0..n) (n <= STORE_MSG_BATCH, distinct rows in key order):
+ * a full batch in one INSERT ... ON CONFLICT DO NOTHING. When every row
+ * went in (sqlite3_changes), they are all added. Otherwise n - changes
+ * rows were already stored: a row whose slot holds another row is a
+ * 64-bit collision, settled by probing; the rest were stored before, so
+ * they are unchanged. Which same-valued rows were the ignored ones does not
+ * matter: only the counts do. Short batches go row by row. */
 static int flush_chunk(kefu_store *st, store_msg_row *rows, size_t n, kefu_import_counts *c,
 		       kefu_err *err)
 {
 	int rc = 0;
-	if (n == STORE_MSG_BATCH) {
-		/* one statement for the whole batch; RETURNING names the rows
-		 * that went in (the first of equal keys, in VALUES order) */
-		sqlite3_stmt *s;
-		STMT(s, S_MSG_BATCH);
-		for (size_t i = 0; i < n; i++) {
-			const store_msg_row *r = &rows[i];
-			kefu_str text = {st->msg_text + r->text_off, r->text_n};
-			int b = (int)i * 7;
-			if (sqlite3_bind_int64(s, b + 1, (int64_t)r->h) ||
-			    sqlite3_bind_int64(s, b + 2, r->shop) ||
-			    sqlite3_bind_int64(s, b + 3, r->buyer) ||
-			    sqlite3_bind_int64(s, b + 4, r->agent) || sqlite3_bind_int(s, b + 5, r->dir) ||
-			    sqlite3_bind_int64(s, b + 6, r->ts) || store_bind_str(s, b + 7, text))
-				return bind_fail(st, s, err);
-		}
-		while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-			uint64_t h = (uint64_t)sqlite3_column_int64(s, 0);
-			for (size_t i = 0; i < n; i++)
-				if (rows[i].h == h && !rows[i].inserted) {
-					rows[i].inserted = 1;
-					break;
-				}
-		}
-		if (rc != SQLITE_DONE) {
-			rc = store_fail(st, err, "insert messages");
-			sqlite3_reset(s);
-			return rc;
-		}
-		sqlite3_reset(s);
-		rc = 0;
-	}
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		if (rows[i].inserted)
-			c->added++;
-		else
+	if (n < STORE_MSG_BATCH) {
+		for (size_t i = 0; i < n && rc == 0; i++)
 			rc = settle_message(st, &rows[i], c, err);
+		return rc;
 	}
-	return rc;
+	sqlite3_stmt *s;
+	STMT(s, S_MSG_BATCH);
+	for (size_t i = 0; i < n; i++) {
+		const store_msg_row *r = &rows[i];
+		kefu_str text = {st->msg_text + r->text_off, r->text_n};
+		int b = (int)i * 7;
+		if (sqlite3_bind_int64(s, b + 1, (int64_t)r->h) || sqlite3_bind_int64(s, b + 2, r->shop) ||
+		    sqlite3_bind_int64(s, b + 3, r->buyer) || sqlite3_bind_int64(s, b + 4, r->agent) ||
+		    sqlite3_bind_int(s, b + 5, r->dir) || sqlite3_bind_int64(s, b + 6, r->ts) ||
+		    store_bind_str(s, b + 7, text))
+			return bind_fail(st, s, err);
+	}
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return store_fail(st, err, "insert messages");
+	size_t went_in = (size_t)sqlite3_changes(st->db);
+	c->added += (long)went_in;
+	if (went_in == n)
+		return 0;
+	size_t collisions = 0;
+	for (size_t i = 0; i < n; i++) {
+		int same = stored_same(st, &rows[i], err);
+		if (same < 0)
+			return same;
+		if (!same) {
+			collisions++;
+			if ((rc = settle_message(st, &rows[i], c, err)))
+				return rc;
+		}
+	}
+	c->unchanged += (long)(n - went_in - collisions);
+	return 0;
+}
+
+/* 1 when two pending rows hold the same values. */
+static int same_row(const kefu_store *st, const store_msg_row *a, const store_msg_row *b)
+{
+	return a->h == b->h && a->shop == b->shop && a->buyer == b->buyer && a->agent == b->agent &&
+	       a->dir == b->dir && a->ts == b->ts && a->text_n == b->text_n &&
+	       (a->text_n == 0 ||
+		memcmp(st->msg_text + a->text_off, st->msg_text + b->text_off, a->text_n) == 0);
 }
 
 /* Key order, ties in arrival order (text_off grows with arrival), so the
@@ -213,8 +247,18 @@ int store_flush_messages(kefu_store *st, kefu_err *err)
 	if (!n)
 		return 0;
 	qsort(st->msg, n, sizeof *st->msg, msg_cmp);
-	for (size_t i = 0; i < n && rc == 0; i += STORE_MSG_BATCH)
-		rc = flush_chunk(st, st->msg + i, n - i < STORE_MSG_BATCH ? n - i : STORE_MSG_BATCH, c,
+	/* a row repeated within the buffer is unchanged after its first copy
+	 * (equal rows are adjacent after the sort) */
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && same_row(st, &st->msg[m - 1], &st->msg[i])) {
+			c->unchanged++;
+			continue;
+		}
+		st->msg[m++] = st->msg[i];
+	}
+	for (size_t i = 0; i < m && rc == 0; i += STORE_MSG_BATCH)
+		rc = flush_chunk(st, st->msg + i, m - i < STORE_MSG_BATCH ? m - i : STORE_MSG_BATCH, c,
 				 err);
 	st->nmsg = 0;
 	st->msg_text_n = 0;
@@ -240,7 +284,6 @@ static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_err *e
 	r->dir = (int)m->dir;
 	r->ts = m->ts;
 	r->h = message_hash(shop, buyer, agent, r->dir, m->ts, m->text);
-	r->inserted = 0;
 	r->text_off = st->msg_text_n;
 	r->text_n = m->text.n;
 	if (m->text.n)

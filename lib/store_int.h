@@ -58,7 +58,6 @@ typedef struct store_msg_row {
 	uint64_t h;
 	int64_t shop, buyer, agent, ts;
 	int dir;
-	int inserted;
 	size_t text_off, text_n; /* in store.msg_text */
 } store_msg_row;
 
