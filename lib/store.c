@@ -42,7 +42,10 @@ static const char schema_sql[] =
 	" shop_id INTEGER NOT NULL REFERENCES dim_shop(id),"
 	" buyer_id INTEGER NOT NULL REFERENCES dim_buyer(id),"
 	" agent_id INTEGER NOT NULL REFERENCES dim_agent(id),"
-	" dir INTEGER NOT NULL CHECK(dir IN (0, 1, 2)),"
+	/* BETWEEN, not IN (0, 1, 2): SQLite builds an ephemeral index for
+	 * an IN list on every inserted row (a third of the import time);
+	 * stores made with the IN form behave the same, only slower */
+	" dir INTEGER NOT NULL CHECK(dir BETWEEN 0 AND 2),"
 	" ts INTEGER NOT NULL, text TEXT NOT NULL) STRICT;"
 	"CREATE TABLE orders(id INTEGER PRIMARY KEY,"
 	" shop_id INTEGER NOT NULL REFERENCES dim_shop(id), order_id TEXT NOT NULL,"

@@ -229,14 +229,55 @@ static int same_row(const kefu_store *st, const store_msg_row *a, const store_ms
 		memcmp(st->msg_text + a->text_off, st->msg_text + b->text_off, a->text_n) == 0);
 }
 
-/* Key order, ties in arrival order (text_off grows with arrival), so the
- * first of equal rows is the one counted as added. */
-static int msg_cmp(const void *a, const void *b)
+/* Sorts the pending rows by key, ties in arrival order: a stable LSD
+ * radix sort (8 passes of 8 bits) of (key, index) pairs, then one
+ * permutation; qsort of the 64-byte rows cost an eighth of the import. */
+static int sort_pending(kefu_store *st, kefu_err *err)
 {
-	const store_msg_row *x = a, *y = b;
-	if (x->h != y->h)
-		return x->h < y->h ? -1 : 1;
-	return x->text_off < y->text_off ? -1 : x->text_off > y->text_off;
+	size_t n = st->nmsg;
+	uint64_t *k = kefu_malloc(n * 2 * sizeof *k);
+	uint32_t *ix = kefu_malloc(n * 2 * sizeof *ix);
+	store_msg_row *out = kefu_malloc(n * sizeof *out);
+	if (!k || !ix || !out) {
+		kefu_free(k);
+		kefu_free(ix);
+		kefu_free(out);
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	}
+	uint64_t *ka = k, *kb = k + n;
+	uint32_t *ia = ix, *ib = ix + n;
+	for (size_t i = 0; i < n; i++) {
+		ka[i] = st->msg[i].h;
+		ia[i] = (uint32_t)i;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[257] = {0};
+		for (size_t i = 0; i < n; i++)
+			count[((ka[i] >> shift) & 0xff) + 1]++;
+		if (count[((ka[0] >> shift) & 0xff) + 1] == n)
+			continue; /* every key has this digit */
+		for (int d = 0; d < 256; d++)
+			count[d + 1] += count[d];
+		for (size_t i = 0; i < n; i++) {
+			size_t d = count[(ka[i] >> shift) & 0xff]++;
+			kb[d] = ka[i];
+			ib[d] = ia[i];
+		}
+		uint64_t *tk = ka;
+		ka = kb;
+		kb = tk;
+		uint32_t *ti = ia;
+		ia = ib;
+		ib = ti;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = st->msg[ia[i]];
+	kefu_free(st->msg);
+	st->msg = out;
+	st->msgcap = n;
+	kefu_free(k);
+	kefu_free(ix);
+	return 0;
 }
 
 int store_flush_messages(kefu_store *st, kefu_err *err)
@@ -246,7 +287,8 @@ int store_flush_messages(kefu_store *st, kefu_err *err)
 	int rc = 0;
 	if (!n)
 		return 0;
-	qsort(st->msg, n, sizeof *st->msg, msg_cmp);
+	if ((rc = sort_pending(st, err)))
+		return rc;
 	/* a row repeated within the buffer is unchanged after its first copy
 	 * (equal rows are adjacent after the sort) */
 	size_t m = 0;
