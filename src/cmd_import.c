@@ -456,7 +456,7 @@ int cmd_import(int argc, char **argv)
 		memset(&ls, 0, sizeof ls);
 		c.cur_file = strcmp(argv[i], "-") ? argv[i] : "<stdin>";
 		c.cur_bytes = 0;
-		rc = kefu_load_file(argv[i], &lo, on_row, on_reject, &c, &ls, &err);
+		rc = kefu_load_file_piped(argv[i], &lo, on_row, on_reject, &c, &ls, &err);
 		c.done_bytes += ls.bytes;
 		if (rc == 0 && ls.kind > KEFU_KIND_NONE && ls.kind < KEFU_KIND_COUNT)
 			seen[ls.kind] = 1;

@@ -102,6 +102,16 @@ int kefu_load_into(struct kefu_dataset *ds, const char *path, const kefu_load_op
 		   int threads, kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
 		   kefu_err *err);
 
+/*
+ * kefu_load_file with the parsing on a second thread (lib/load_piped.c):
+ * the same rows, rejects, stats and errors, with every callback run on the
+ * calling thread in file order (opts->tz_for_shop too), so a caller that
+ * writes a store overlaps its writes with the parsing.
+ */
+int kefu_load_file_piped(const char *path, const kefu_load_opts *opts, kefu_row_fn on_row,
+			 kefu_reject_fn on_reject, void *ctx, kefu_load_stats *stats,
+			 kefu_err *err);
+
 /* The taobao-trades-json input format (lib/taobao_json.c): Open Platform
  * trade objects, one per line, as an array, or wrapped in an API response;
  * loaded as orders of opts->shop (required). */
