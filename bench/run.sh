@@ -16,7 +16,8 @@
 #   kefu --db      kefu kpi --db STORE ... --format csv } commands are missing
 #   duckdb         bench/duckdb_run.mjs: read_csv + rollup.sql, end to end
 #   sqlite         sqlite3 :memory: .import + rollup.sql, end to end
-#   import-only    sqlite3 .import of messages.csv; DuckDB CREATE TABLE AS read_csv
+#   import-only    kefu import of messages.csv into a fresh store; sqlite3 .import of
+#                  messages.csv into a file and into :memory:; DuckDB CREATE TABLE AS read_csv
 # Then checks that kefu's, DuckDB's and SQLite's outputs agree on the 26
 # rollup columns (bench/csvcmp.sh), prints a markdown table and writes it to
 # bench/results/<date>-<N>.md.
@@ -157,6 +158,14 @@ fi
 
 # ------------------------------------------------------------ import only
 if ! skip import; then
+	if has_cmd import; then
+		rm -f "$WORK/imp.db" "$WORK/imp.db-wal" "$WORK/imp.db-shm"
+		measure imp_kefu "$KEFU" import --db "$WORK/imp.db" "$DATA/messages.csv"
+		rm -f "$WORK/imp.db" "$WORK/imp.db-wal" "$WORK/imp.db-shm"
+	fi
+	rm -f "$WORK/imp_sq.db"
+	measure imp_sqlite_disk bash -c "cd '$DATA' && printf '.import --csv messages.csv messages\nSELECT count(*) FROM messages;\n' | sqlite3 -bail '$WORK/imp_sq.db'"
+	rm -f "$WORK/imp_sq.db"
 	measure imp_sqlite bash -c "cd '$DATA' && printf '.import --csv messages.csv messages\nSELECT count(*) FROM messages;\n' | sqlite3 -bail :memory:"
 	measure imp_duckdb node "$HERE/duckdb_run.mjs" --data "$DATA" --import-only
 fi
@@ -191,6 +200,10 @@ note_imp=""
 [ -f "$WORK/kefu_import.m" ] && note_imp="$(mbps "$ALL_BYTES" "$(field kefu_import 1)") MB/s; store ${STORE_MB:-?} MB"
 note_isq=""
 [ -f "$WORK/imp_sqlite.m" ] && note_isq="$(mbps "$MSG_BYTES" "$(field imp_sqlite 1)") MB/s"
+note_ikf=""
+[ -f "$WORK/imp_kefu.m" ] && note_ikf="$(mbps "$MSG_BYTES" "$(field imp_kefu 1)") MB/s"
+note_isd=""
+[ -f "$WORK/imp_sqlite_disk.m" ] && note_isd="$(mbps "$MSG_BYTES" "$(field imp_sqlite_disk 1)") MB/s"
 note_idk=""
 [ -f "$WORK/imp_duckdb.m" ] && note_idk="$(mbps "$MSG_BYTES" "$(field imp_duckdb 1)") MB/s"
 
@@ -201,7 +214,9 @@ row "kefu kpi --db, first after import (writes the snapshot)" kefu_db_first ""
 row "kefu kpi --db (from store)" kefu_db ""
 row "DuckDB: read_csv + rollup.sql (end to end)" duckdb ""
 row "SQLite: .import + rollup.sql (end to end)" sqlite ""
-row "import only: sqlite3 .import messages.csv" imp_sqlite "$note_isq"
+row "import only: kefu import messages.csv (fresh store: durable, deduplicated)" imp_kefu "$note_ikf"
+row "import only: sqlite3 .import messages.csv into a file" imp_sqlite_disk "$note_isd"
+row "import only: sqlite3 .import messages.csv (:memory:)" imp_sqlite "$note_isq"
 row "import only: DuckDB CREATE TABLE AS read_csv(messages.csv)" imp_duckdb "$note_idk"
 
 DATE=$(date +%F)
