@@ -103,13 +103,28 @@ typedef struct kefu_volume_grid {
 } kefu_volume_grid;
 
 /* Builds a grid from points (local wall-clock start in seconds since the
- * epoch, count). The input interval is the gcd of the gaps between starts
- * of one day (or interval_s with fewer than two); a finer input is summed
- * into the grid, a coarser one is split evenly over the grid's intervals
- * it covers; other combinations are KEFU_EINVAL. */
+ * epoch, count). input_s is the length of one input interval; 0 infers it
+ * as the gcd of the gaps between starts within a day, and when that is
+ * longer than interval_s takes the longer gaps for missing rows (gaps are
+ * allowed) and uses interval_s. A finer input is summed into the grid's
+ * intervals; a coarser one (given explicitly) is split evenly over the
+ * grid intervals it covers; other combinations are KEFU_EINVAL. */
 int kefu_volume_grid_build(kefu_volume_grid **out, const int64_t *start, const double *count,
-			   size_t n, int interval_s, kefu_err *err);
+			   size_t n, int input_s, int interval_s, kefu_err *err);
 void kefu_volume_grid_free(kefu_volume_grid *g);
+
+/* Reads a counts CSV (path "-" = stdin): a header row is optional; the
+ * time column is the first whose value reads as "YYYY-MM-DD[T ]HH:MM[:SS]"
+ * (also with '/'), taken as local wall-clock time (a trailing Z, offset or
+ * fraction is ignored: exports often mislabel local times); the count
+ * column is the one named count/calls/volume/consults/inquiries, else the
+ * last column. Blank lines are skipped. On a bad row: KEFU_EPARSE with
+ * file:line:column. Arrays are allocated with kefu_malloc (kefu_free). */
+int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const char *path,
+			    kefu_err *err);
+/* Parses a wall-clock time as above into seconds since the epoch (as if
+ * UTC). Returns 0 or KEFU_EPARSE. */
+int kefu_wallclock_parse(const char *s, size_t n, int64_t *out);
 
 /* A sale event: days [from_day, to_day] have their volume multiplied.
  * multiplier <= 0 means "learn it from past occurrences of the same name". */
@@ -121,15 +136,21 @@ typedef struct kefu_sale_event {
 
 typedef struct kefu_forecast_opts {
 	int weeks;        /* template: the last `weeks` normal days of each weekday (8) */
-	int level_weeks;  /* level: the last `level_weeks` weeks of normal days (2) */
+	int level_weeks;  /* level: the last `level_weeks` weeks of normal days (1) */
+	double recent_weight; /* weight of the latest normal same-weekday day (0.25) */
 	const kefu_sale_event *events;
 	size_t nevents;
 } kefu_forecast_opts;
 
-#define KEFU_FORECAST_OPTS_INIT {8, 2, NULL, 0}
+#define KEFU_FORECAST_OPTS_INIT {8, 1, 0.25, NULL, 0}
 
 /* Forecast for days [from_day, to_day] at the grid's interval from the
- * history days before from_day. The result is a grid (present = 1 for every
+ * history days before from_day: per interval
+ *   multipliers x ((1 - r) x mean_w x level x shape_w[i] + r x latest_w[i])
+ * where mean_w and shape_w are the weekday's daily mean and intraday shares
+ * over its last `weeks` normal days, level = actual / mean over the last
+ * `level_weeks` weeks of normal days, latest_w the weekday's most recent
+ * normal day and r = recent_weight (docs/STAFFING.md). The result is a grid (present = 1 for every
  * day). learned[e] (if not NULL, nevents entries) receives the multiplier
  * used for each event. KEFU_EINVAL when an event must be learned and the
  * history has no past occurrence of that name. */
