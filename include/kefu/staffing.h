@@ -222,7 +222,7 @@ void kefu_cover_free(kefu_cover *c);
  * rounded concurrency is k (k = 1..5; the last bucket takes >= 5), n_k the
  * counts. */
 typedef struct kefu_staff_measure {
-	size_t chats;        /* received chats with a positive duration */
+	size_t chats;        /* received chats measured */
 	double aht_s;
 	double concurrency;
 	double aht_k[5];
