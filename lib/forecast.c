@@ -328,12 +328,15 @@ int kefu_forecast_run(kefu_volume_grid **out, const kefu_volume_grid *hist, int6
 	return 0;
 }
 
-int kefu_forecast_backtest(kefu_backtest *bt, const kefu_volume_grid *hist,
+int kefu_forecast_backtest(kefu_backtest *bt, const kefu_volume_grid *hist, int64_t before_day,
 			   const kefu_forecast_opts *o, kefu_err *err)
 {
 	memset(bt, 0, sizeof *bt);
 	int64_t last = -1;
-	for (size_t d = hist->ndays; d-- > 0;)
+	size_t end = hist->ndays;
+	if (before_day != INT64_MAX && before_day - hist->first_day < (int64_t)end)
+		end = before_day <= hist->first_day ? 0 : (size_t)(before_day - hist->first_day);
+	for (size_t d = end; d-- > 0;)
 		if (hist->present[d]) {
 			last = (int64_t)d;
 			break;

@@ -680,7 +680,8 @@ static int load_counts(shop_hist *h, const staff_args *a, kefu_err *err)
 	rc = kefu_volume_grid_build(&h->grid, ts, c, n, (int)a->counts_s, (int)a->interval_s, err);
 	kefu_free(ts);
 	kefu_free(c);
-	h->name = strdup(a->counts);
+	const char *base = strrchr(a->counts, '/');
+	h->name = strdup(base ? base + 1 : a->counts);
 	return rc;
 }
 
@@ -806,14 +807,14 @@ static void day_time(int64_t day, int64_t sec, char *buf, size_t cap)
 	snprintf(buf, cap, "%s %02d:%02d", d, (int)(sec / 3600), (int)(sec % 3600 / 60));
 }
 
-static void add_backtest_meta(kefu_table *t, const kefu_volume_grid *g, const kefu_forecast_opts *fo,
-			      const char *prefix)
+static void add_backtest_meta(kefu_table *t, const kefu_volume_grid *g, int64_t before,
+			      const kefu_forecast_opts *fo, const char *prefix)
 {
 	kefu_backtest bt;
 	kefu_err err = KEFU_ERR_INIT;
 	char key[128];
 	snprintf(key, sizeof key, "%sbacktest", prefix);
-	if (kefu_forecast_backtest(&bt, g, fo, &err)) {
+	if (kefu_forecast_backtest(&bt, g, before, fo, &err)) {
 		add_meta_f(t, key, "not available: %s", err.msg);
 		return;
 	}
@@ -909,7 +910,7 @@ static int run_forecast(staff_args *a)
 	add_meta_f(t, "interval_s", "%lld", (long long)a->interval_s);
 	add_meta_f(t, "model", "weekday templates of the last %d normal days, level over the last week, "
 		   "latest same weekday weighted 0.25", fo.weeks);
-	add_backtest_meta(t, h.grid, &fo, "");
+	add_backtest_meta(t, h.grid, from, &fo, "");
 	add_event_meta(t, a, learned, "");
 	rc = write_table(t, a);
 done:
@@ -1103,7 +1104,7 @@ static int plan_shop(plan_out *po, const staff_args *a, shop_hist *h, int64_t fr
 	for (int k = 0; k < 2; k++) {
 		kefu_table_add_meta(mt[k], key, how);
 		if (!multi) {
-			add_backtest_meta(mt[k], h->grid, &fo, prefix);
+			add_backtest_meta(mt[k], h->grid, from, &fo, prefix);
 			add_event_meta(mt[k], a, learned, prefix);
 		}
 		if (cv) {

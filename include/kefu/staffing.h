@@ -157,8 +157,9 @@ typedef struct kefu_forecast_opts {
 int kefu_forecast_run(kefu_volume_grid **out, const kefu_volume_grid *hist, int64_t from_day,
 		      int64_t to_day, const kefu_forecast_opts *o, double *learned, kefu_err *err);
 
-/* Backtest: hold back the history's final 7 days (up to its last present
- * day), forecast them from the days before, and compare. MAPE over
+/* Backtest: hold back the final 7 days of the history before before_day
+ * (up to the last present day; INT64_MAX: the whole history), forecast
+ * them from the days before, and compare. MAPE over
  * intervals with a nonzero actual; MAE over all intervals of present days.
  * n = intervals compared (MAE). KEFU_EINVAL when the history is too short. */
 typedef struct kefu_backtest {
@@ -166,7 +167,7 @@ typedef struct kefu_backtest {
 	size_t n, n_mape;
 	int64_t from_day, to_day;
 } kefu_backtest;
-int kefu_forecast_backtest(kefu_backtest *bt, const kefu_volume_grid *hist,
+int kefu_forecast_backtest(kefu_backtest *bt, const kefu_volume_grid *hist, int64_t before_day,
 			   const kefu_forecast_opts *o, kefu_err *err);
 
 /* ----------------------------------------------------------- Shift cover */
