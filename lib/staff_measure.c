@@ -50,10 +50,15 @@ int kefu_staff_measure_run(kefu_staff_measure *m, const kefu_kpi_result *r, uint
 	memset(m, 0, sizeof *m);
 	double dur_sum = 0, busy_sum = 0, conc_dur = 0;
 	double ksum[5] = {0};
-	size_t i = 0;
 	/* chats are sorted by shop, agent: find the shop's block */
-	while (i < r->n_chats && r->chats[i].shop < shop)
-		i++;
+	size_t i = 0, hi = r->n_chats;
+	while (i < hi) {
+		size_t mid = i + (hi - i) / 2;
+		if (r->chats[mid].shop < shop)
+			i = mid + 1;
+		else
+			hi = mid;
+	}
 	ev *e = NULL;
 	int64_t *bt = NULL;
 	double *pre = NULL;
