@@ -271,12 +271,58 @@ static void bank_calls_backtest(void **state)
 	kefu_volume_grid_free(h);
 }
 
+/* handle time and concurrency from hand-made chats: agent 1 has two
+ * overlapping chats [0,100] and [50,150] (each open alongside the other for
+ * half its span: concurrency 1.5, rounded to 2), agent 2 one chat [0,60]
+ * alone; a chat of another shop, an unanswered one and one outside the
+ * window are ignored. */
+static void measure_chats(void **state)
+{
+	(void)state;
+	kefu_chat ch[6];
+	memset(ch, 0, sizeof ch);
+	const struct {
+		uint32_t shop, agent;
+		int64_t f, start, end;
+		uint8_t received;
+	} spec[6] = {{0, 9, 1000, 1000, 1100, 1}, {1, 1, 1000, 1000, 1100, 1},
+		     {1, 1, 1050, 1050, 1150, 1}, {1, 1, 1200, 1200, 1900, 0},
+		     {1, 2, 1000, 1000, 1060, 1}, {1, 2, 9000, 9000, 9500, 1}};
+	for (int i = 0; i < 6; i++) {
+		ch[i].shop = spec[i].shop;
+		ch[i].agent = spec[i].agent;
+		ch[i].f = spec[i].f;
+		ch[i].start = spec[i].start;
+		ch[i].end = spec[i].end;
+		ch[i].received = spec[i].received;
+		ch[i].buyer_msgs = 1;
+	}
+	kefu_kpi_result r;
+	memset(&r, 0, sizeof r);
+	r.chats = ch;
+	r.n_chats = 6;
+	kefu_staff_measure m;
+	kefu_err err = KEFU_ERR_INIT;
+	assert_int_equal(kefu_staff_measure_run(&m, &r, 1, 0, 5000, &err), 0);
+	assert_int_equal(m.chats, 3);
+	assert_true(fabs(m.aht_s - 260.0 / 3) < 1e-9);
+	assert_true(fabs(m.concurrency - 260.0 / 210) < 1e-9);
+	assert_int_equal(m.n_k[0], 1);
+	assert_int_equal(m.n_k[1], 2);
+	assert_true(m.aht_k[0] == 60 && m.aht_k[1] == 100);
+	assert_true(isnan(m.aht_k[2]));
+	/* a shop without chats measures nothing */
+	assert_int_equal(kefu_staff_measure_run(&m, &r, 5, 0, 5000, &err), 0);
+	assert_int_equal(m.chats, 0);
+	assert_true(isnan(m.aht_s));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grid_finer_and_coarser), cmocka_unit_test(model_hand_computed),
 		cmocka_unit_test(event_learned),          cmocka_unit_test(counts_csv),
-		cmocka_unit_test(bank_calls_backtest),
+		cmocka_unit_test(bank_calls_backtest),    cmocka_unit_test(measure_chats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
