@@ -154,7 +154,7 @@ static int eval_chain(kefu_erlang_figs *o, const kefu_erlang_model *m, int n, ke
 	}
 	/* log p_j for j = 0..s, then the queue */
 	size_t cap = (size_t)s + 64, len = 0;
-	double *lp = malloc(cap * sizeof *lp);
+	double *lp = kefu_malloc(cap * sizeof *lp);
 	if (!lp)
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	lp[len++] = 0.0;
@@ -172,9 +172,9 @@ static int eval_chain(kefu_erlang_figs *o, const kefu_erlang_model *m, int n, ke
 			double v = lp[len - 1] + loglam - log(d);
 			if (len >= cap) {
 				size_t nc = cap * 2;
-				double *p = realloc(lp, nc * sizeof *lp);
+				double *p = kefu_realloc(lp, nc * sizeof *lp);
 				if (!p) {
-					free(lp);
+					kefu_free(lp);
 					return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 				}
 				lp = p;
@@ -186,7 +186,7 @@ static int eval_chain(kefu_erlang_figs *o, const kefu_erlang_model *m, int n, ke
 			if (lambda < d && v < mx - 45.0)
 				break;
 			if (k > CHAIN_MAX_STATES) {
-				free(lp);
+				kefu_free(lp);
 				return kefu_err_set(err, KEFU_EINVAL,
 						    "queue too long to evaluate (patience too long)");
 			}
@@ -241,7 +241,7 @@ static int eval_chain(kefu_erlang_figs *o, const kefu_erlang_model *m, int n, ke
 			}
 		}
 	}
-	free(lp);
+	kefu_free(lp);
 	o->unstable = 0;
 	o->p_wait = 1.0 - below / sum;
 	eq /= sum;
