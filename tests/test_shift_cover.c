@@ -128,7 +128,7 @@ static void random_vs_brute_force(void **state)
 				maxd = dem[i];
 		}
 		size_t np = 2 + (size_t)(xs() % 3);
-		kefu_shift_pattern p[4];
+		kefu_shift_pattern p[5];
 		bf_inst in[8];
 		size_t nin = 0;
 		for (size_t k = 0; k < np; k++) {
