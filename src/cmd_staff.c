@@ -623,8 +623,9 @@ static int run_erlang(staff_args *a)
 		kefu_table_free(tb);
 		return KEFU_EXIT_FAIL;
 	}
-	const char *model = a->blocking > 0 ? "erlang_b"
-			    : a->n_aht_k     ? (a->patience_s > 0 ? "erlang_chat_a" : "erlang_chat")
+	const char *model = a->blocking > 0	? "erlang_b"
+			    : a->n_aht_k	? (a->patience_s > 0 ? "erlang_chat_a" : "erlang_chat")
+			    : a->concurrency > 1 ? (a->patience_s > 0 ? "erlang_a_factor" : "erlang_c_factor")
 			    : a->patience_s > 0 ? "erlang_a"
 						: "erlang_c";
 	kefu_cell_set_text(&row[0], model, strlen(model));
@@ -1103,13 +1104,15 @@ static int plan_shop(plan_out *po, const staff_args *a, shop_hist *h, int64_t fr
 	snprintf(prefix, sizeof prefix, "%s%s", multi ? h->name : "", multi ? " " : "");
 	char key[400];
 	snprintf(key, sizeof key, "%smodel", prefix);
-	kefu_table *mt[2] = {po->shifts, po->intervals};
+	/* only the table shown gets them (the backtest is computed once) */
+	kefu_table *mt[2] = {po->show_intervals ? NULL : po->shifts,
+			     po->show_intervals ? po->intervals : NULL};
 	for (int k = 0; k < 2; k++) {
+		if (!mt[k])
+			continue;
 		kefu_table_add_meta(mt[k], key, how);
-		if (!multi) {
-			add_backtest_meta(mt[k], h->grid, from, &fo, prefix);
-			add_event_meta(mt[k], a, learned, prefix);
-		}
+		add_backtest_meta(mt[k], h->grid, from, &fo, prefix);
+		add_event_meta(mt[k], a, learned, prefix);
 		if (cv) {
 			char k2[400];
 			snprintf(k2, sizeof k2, "%stotal_cost", prefix);
