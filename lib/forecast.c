@@ -439,7 +439,7 @@ static int parse_count(const kefu_str *f, double *out)
 	double v = strtod(buf, &end);
 	while (*end == ' ')
 		end++;
-	if (*end || errno || !(v >= 0) || !isfinite(v) || buf[0] == ' ')
+	if (*end || errno || !(v >= 0) || !(v <= 1e12) || buf[0] == ' ')
 		return -1;
 	*out = v;
 	return 0;
@@ -529,7 +529,7 @@ int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const ch
 			break;
 		}
 		if (parse_count(&f[cc], &c)) {
-			rc = kefu_err_set(err, KEFU_EPARSE, "bad count '%.*s' (a number >= 0)",
+			rc = kefu_err_set(err, KEFU_EPARSE, "bad count '%.*s' (a number 0..1e12)",
 					  (int)(f[cc].n > 40 ? 40 : f[cc].n), f[cc].p);
 			kefu_err_at(err, path, line, cc + 1);
 			break;

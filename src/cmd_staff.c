@@ -678,6 +678,13 @@ static int load_counts(shop_hist *h, const staff_args *a, kefu_err *err)
 	int rc = kefu_volume_counts_read(&ts, &c, &n, a->counts, err);
 	if (rc)
 		return rc;
+	if (n == 0) {
+		kefu_free(ts);
+		kefu_free(c);
+		kefu_err_set(err, KEFU_EINVAL, "no interval counts in the file");
+		kefu_err_at(err, a->counts, 0, 0);
+		return KEFU_EINVAL;
+	}
 	rc = kefu_volume_grid_build(&h->grid, ts, c, n, (int)a->counts_s, (int)a->interval_s, err);
 	kefu_free(ts);
 	kefu_free(c);
