@@ -843,15 +843,19 @@ static void fill_forecast_opts(kefu_forecast_opts *fo, const staff_args *a)
 }
 
 static void add_event_meta(kefu_table *t, const staff_args *a, const double *learned,
-			   const char *prefix)
+			   int64_t from, const char *prefix)
 {
 	for (size_t e = 0; e < a->nevents; e++) {
 		char f1[16], f2[16], key[160];
 		kefu_day_format(a->events[e].from_day, f1);
 		kefu_day_format(a->events[e].to_day, f2);
 		snprintf(key, sizeof key, "%sevent %s %s..%s", prefix, a->events[e].name, f1, f2);
-		add_meta_f(t, key, "x%.4f (%s)", learned[e],
-			   a->events[e].multiplier > 0 ? "given" : "learned from past occurrences");
+		if (a->events[e].to_day < from)
+			add_meta_f(t, key, "past occurrence (its days are not normal days)");
+		else
+			add_meta_f(t, key, "x%.4f (%s)", learned[e],
+				   a->events[e].multiplier > 0 ? "given"
+							       : "learned from past occurrences");
 	}
 }
 
@@ -919,7 +923,7 @@ static int run_forecast(staff_args *a)
 	add_meta_f(t, "model", "weekday templates of the last %d normal days, level over the last week, "
 		   "latest same weekday weighted 0.25", fo.weeks);
 	add_backtest_meta(t, h.grid, from, &fo, "");
-	add_event_meta(t, a, learned, "");
+	add_event_meta(t, a, learned, from, "");
 	rc = write_table(t, a);
 done:
 	kefu_table_free(t);
@@ -1119,7 +1123,7 @@ static int plan_shop(plan_out *po, const staff_args *a, shop_hist *h, int64_t fr
 			continue;
 		kefu_table_add_meta(mt[k], key, how);
 		add_backtest_meta(mt[k], h->grid, from, &fo, prefix);
-		add_event_meta(mt[k], a, learned, prefix);
+		add_event_meta(mt[k], a, learned, from, prefix);
 		if (cv) {
 			char k2[400];
 			snprintf(k2, sizeof k2, "%stotal_cost", prefix);
