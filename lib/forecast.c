@@ -454,20 +454,11 @@ static int name_is_count(const kefu_str *f)
 	return 0;
 }
 
-int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const char *path,
-			    kefu_err *err)
+/* Reads rows from an open reader (name for errors). */
+static int counts_rows(kefu_csv *r, const char *path, int64_t **start, double **count,
+		       size_t *n, kefu_err *err)
 {
-	*start = NULL;
-	*count = NULL;
-	*n = 0;
-	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
-	if (fd < 0) {
-		kefu_err_set(err, KEFU_EIO, "cannot open: %s", strerror(errno));
-		kefu_err_at(err, path, 0, 0);
-		return KEFU_EIO;
-	}
-	kefu_csv *r = NULL;
-	int rc = kefu_csv_open_fd(&r, fd, path, NULL, err);
+	int rc = 0;
 	size_t cap = 0, len = 0;
 	int64_t *ts = NULL;
 	double *cs = NULL;
@@ -552,9 +543,6 @@ int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const ch
 		cs[len] = c;
 		len++;
 	}
-	kefu_csv_free(r);
-	if (fd > 0)
-		close(fd);
 	if (rc) {
 		kefu_free(ts);
 		kefu_free(cs);
@@ -564,4 +552,40 @@ int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const ch
 	*count = cs;
 	*n = len;
 	return 0;
+}
+
+int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const char *path,
+			    kefu_err *err)
+{
+	*start = NULL;
+	*count = NULL;
+	*n = 0;
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY) : 0;
+	if (fd < 0) {
+		kefu_err_set(err, KEFU_EIO, "cannot open: %s", strerror(errno));
+		kefu_err_at(err, path, 0, 0);
+		return KEFU_EIO;
+	}
+	kefu_csv *r = NULL;
+	int rc = kefu_csv_open_fd(&r, fd, path, NULL, err);
+	if (!rc)
+		rc = counts_rows(r, path, start, count, n, err);
+	kefu_csv_free(r);
+	if (fd > 0)
+		close(fd);
+	return rc;
+}
+
+int kefu_volume_counts_read_mem(int64_t **start, double **count, size_t *n, const char *data,
+				size_t len, const char *name, kefu_err *err)
+{
+	*start = NULL;
+	*count = NULL;
+	*n = 0;
+	kefu_csv *r = NULL;
+	int rc = kefu_csv_open_mem(&r, data, len, name, NULL, err);
+	if (!rc)
+		rc = counts_rows(r, name, start, count, n, err);
+	kefu_csv_free(r);
+	return rc;
 }

@@ -122,6 +122,9 @@ void kefu_volume_grid_free(kefu_volume_grid *g);
  * file:line:column. Arrays are allocated with kefu_malloc (kefu_free). */
 int kefu_volume_counts_read(int64_t **start, double **count, size_t *n, const char *path,
 			    kefu_err *err);
+/* The same over a memory buffer (borrowed); name is used in errors. */
+int kefu_volume_counts_read_mem(int64_t **start, double **count, size_t *n, const char *data,
+				size_t len, const char *name, kefu_err *err);
 /* Parses a wall-clock time as above into seconds since the epoch (as if
  * UTC). Returns 0 or KEFU_EPARSE. */
 int kefu_wallclock_parse(const char *s, size_t n, int64_t *out);
