@@ -57,7 +57,7 @@ static const staff_opt opts[] = {
 	{"aht-by-concurrency", 1, E | P, "A1,..,AK", "handle time (s) at concurrency 1..K"},
 	{"shift", 1, P, "NAME=HH:MM-HH:MM[@YUAN]",
 	 "shift pattern, repeated daily (cost default: paid minutes)"},
-	{"max-agents", 1, P, "N", "at most N agents on duty in an interval"},
+	{"max-agents", 1, P, "N", "at most N agents can be seated: a need above N is a gap"},
 	{"show", 1, P, "WHAT", "shifts (default) or intervals"},
 	{"format", 1, E | F | P, "F", "table (default), csv or json on stdout"},
 	{"output", 1, E | F | P, "FILE", "write to FILE; extension picks csv/json/txt (repeatable)"},
@@ -141,7 +141,8 @@ static void usage(FILE *f, int sub)
 		if (!(o->subs & sub))
 			continue;
 		char left[64];
-		snprintf(left, sizeof left, "--%s%s%s", o->name, o->arg ? " " : "",
+		const char *sh = !strcmp(o->name, "output") ? "-o, " : !strcmp(o->name, "help") ? "-h, " : "";
+		snprintf(left, sizeof left, "%s--%s%s%s", sh, o->name, o->arg ? " " : "",
 			 o->arg ? o->arg : "");
 		fprintf(f, "  %-30s %s\n", left, o->help);
 	}
