@@ -208,7 +208,7 @@ static int fit_run(fit *f, const kefu_volume_grid *h, int64_t end_day,
 				tot[w] > 0 ? f->shape[(size_t)w * slots + i] / tot[w] : 0;
 	}
 	/* level: recent normal days against their weekday means */
-	int lw = o->level_weeks > 0 ? o->level_weeks : 1;
+	int lw = o->level_weeks > 0 ? o->level_weeks : 2;
 	double num = 0, den = 0;
 	for (int64_t d = end - 1; d >= 0 && d >= end - 7 * (int64_t)lw; d--) {
 		int64_t day = h->first_day + d;

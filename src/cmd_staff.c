@@ -921,7 +921,7 @@ static int run_forecast(staff_args *a)
 		}
 	add_meta_f(t, "source", "%s%s", a->counts ? "counts " : "consult chats of shop ", h.name);
 	add_meta_f(t, "interval_s", "%lld", (long long)a->interval_s);
-	add_meta_f(t, "model", "weekday templates of the last %d normal days, level over the last week, "
+	add_meta_f(t, "model", "weekday templates of the last %d normal days, level over the last 2 weeks, "
 		   "latest same weekday weighted 0.25", fo.weeks);
 	add_backtest_meta(t, h.grid, from, &fo, "");
 	add_event_meta(t, a, learned, from, "");

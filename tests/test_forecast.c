@@ -107,15 +107,23 @@ static void model_hand_computed(void **state)
 	assert_true(f->count[24 + 10] == 0);
 	kefu_volume_grid_free(f);
 
-	/* defaults: level over the last week = (80 + 6*8) / (160/3 + 6*16/3)
-	 * = 1.5; Monday 09:00 = 0.75 * (160/3 * 1.5 * 0.25) + 0.25 * 20 = 20,
-	 * 10:00 = 0.75 * 60 + 0.25 * 60 = 60; Tuesday 09:00 = 8 */
+	/* defaults (level over 2 weeks = 1.125 as above, recent weight 0.25):
+	 * Monday 09:00 = 0.75 * (160/3 * 1.125 * 0.25) + 0.25 * 20 = 16.25,
+	 * 10:00 = 0.75 * 45 + 0.25 * 60 = 48.75; Tuesday 09:00 = 0.75 * 6 +
+	 * 0.25 * 8 = 6.5 */
 	o = (kefu_forecast_opts)KEFU_FORECAST_OPTS_INIT;
+	assert_int_equal(kefu_forecast_run(&f, h, from, from + 6, &o, NULL, &err), 0);
+	assert_true(fabs(f->count[9] - 16.25) < 1e-9);
+	assert_true(fabs(f->count[10] - 48.75) < 1e-9);
+	assert_true(fabs(f->count[24 + 9] - 6.5) < 1e-9);
+	kefu_volume_grid_free(f);
+	/* level over the last week only: (80 + 6*8) / (160/3 + 6*16/3) = 1.5,
+	 * Monday 09:00 = 0.75 * 20 + 0.25 * 20 = 20, 10:00 = 60, Tuesday 8 */
+	o.level_weeks = 1;
 	assert_int_equal(kefu_forecast_run(&f, h, from, from + 6, &o, NULL, &err), 0);
 	assert_true(fabs(f->count[9] - 20) < 1e-9);
 	assert_true(fabs(f->count[10] - 60) < 1e-9);
 	assert_true(fabs(f->count[24 + 9] - 8) < 1e-9);
-	level = 1;
 	kefu_volume_grid_free(f);
 
 	/* an explicit event multiplies its days */

@@ -139,13 +139,13 @@ typedef struct kefu_sale_event {
 
 typedef struct kefu_forecast_opts {
 	int weeks;        /* template: the last `weeks` normal days of each weekday (8) */
-	int level_weeks;  /* level: the last `level_weeks` weeks of normal days (1) */
+	int level_weeks;  /* level: the last `level_weeks` weeks of normal days (2) */
 	double recent_weight; /* weight of the latest normal same-weekday day (0.25) */
 	const kefu_sale_event *events;
 	size_t nevents;
 } kefu_forecast_opts;
 
-#define KEFU_FORECAST_OPTS_INIT {8, 1, 0.25, NULL, 0}
+#define KEFU_FORECAST_OPTS_INIT {8, 2, 0.25, NULL, 0}
 
 /* Forecast for days [from_day, to_day] at the grid's interval from the
  * history days before from_day: per interval
