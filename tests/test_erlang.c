@@ -386,6 +386,20 @@ static void chain_consistency(void **state)
 	near(ch.asa_s, c12.asa_s, 6);
 	near(ch.occupancy, c12.occupancy, 9);
 
+	/* with patience too: 7 agents x 2 slots at no slow-down = Erlang A with
+	 * 14 agents (the spec's Erlang A vector) */
+	double aht2[2] = {180, 180};
+	kefu_erlang_model k2 = model(100, 1800, 180, 20);
+	k2.concurrency = 2;
+	k2.aht_k = aht2;
+	k2.patience_s = 300;
+	kefu_erlang_figs chp;
+	assert_int_equal(kefu_erlang_eval(&chp, &k2, 7, &err), 0);
+	near(chp.p_wait, 0.14526, 5);
+	near(chp.p_abandon, 0.013984, 6);
+	near(chp.service_level, 0.916792, 6);
+	near(chp.occupancy, 0.704297, 6);
+
 	/* factor method: K = 3 -> AHT / 2.5 */
 	kefu_erlang_model fm = model(100, 1800, 180, 20);
 	fm.concurrency = 3;
