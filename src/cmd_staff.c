@@ -277,6 +277,8 @@ static int parse_event(staff_args *a, const char *s)
 			return -1;
 	}
 	a->event_names[a->nevents] = strndup(s, (size_t)(c1 - s));
+	if (!a->event_names[a->nevents])
+		return -1;
 	e->name = a->event_names[a->nevents];
 	a->nevents++;
 	return 0;
@@ -339,6 +341,8 @@ static int parse_shift(staff_args *a, const char *s)
 		p->cost = len / 60; /* paid minutes */
 	}
 	a->pat_names[a->npats] = strndup(s, (size_t)(eq - s));
+	if (!a->pat_names[a->npats])
+		return -1;
 	p->name = a->pat_names[a->npats];
 	a->npats++;
 	return 0;
