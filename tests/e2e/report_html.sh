@@ -62,6 +62,31 @@ markup = re.sub(r'<script[^>]*>.*?</script>', '', s, flags=re.S)
 assert not re.search(r'\b(src|href)\s*=', markup, re.I), 'src/href in markup'
 EOF
 
+# taobao.weike.performance.put fields (hand-computed: metrics.md section 10
+# plus amy's presence: 4 h + 5.5 h on 03-01, 15.5 h from 03-02 09:00 to
+# 00:30 the next day; a session on 02-20 is outside the window).
+printf 'agent,login,logout\ns1:amy,2023-03-01 08:00:00,2023-03-01 12:00:00\ns1:amy,2023-03-01 13:00:00,2023-03-01 18:30:00\ns1:amy,2023-03-02 09:00:00,2023-03-03 00:30:00\ns1:amy,2023-02-20 09:00:00,2023-02-20 10:00:00\n' >"$TMP/presence.csv"
+expect_exit 0 "weike-json" "$KEFU" report --format weike-json --from 2023-03-01 --to 2023-03-02 \
+  -o "$TMP/weike.json" "$W/messages.csv" "$W/orders.csv" "$TMP/presence.csv"
+python3 - "$TMP/weike.json" <<'EOF' && ok || bad "weike-json fields"
+import json, sys
+d = json.load(open(sys.argv[1], encoding='utf-8'))
+assert d['method'] == 'taobao.weike.performance.put'
+p = {x['sub_account']: x for x in d['performances']}
+a, b = p['s1:amy'], p['s1:bob']
+want_a = {'shop': 's1', 'start_date': '2023-03-01', 'end_date': '2023-03-02',
+          'first_response_time': 140, 'avg_response_time': 143.333333, 'response_rate': 1,
+          'conversion_rate_of_ser': 1, 'sales_amount': 150, 'sales_quantity': 2,
+          'unit_price_of_ser': 75, 'sales_bonus': None, 'online_days': 2,
+          'total_online_time': 90000, 'avg_online_time_per_day': 45000,
+          'avg_online_time': '08:30:00', 'avg_last_online_time': '21:30:00'}
+for k, v in want_a.items():
+    assert a[k] == v, (k, a[k], v)
+assert b['first_response_time'] == 120 and b['response_rate'] == 0.5, b
+assert b['unit_price_of_ser'] is None and b['online_days'] is None, b
+EOF
+expect_exit 2 "weike-json needs --by agent" "$KEFU" report --format weike-json --by shop "$W/messages.csv"
+
 # Worked example in the browser: cards, table, totals, charts.
 cat >"$TMP/worked_expect.json" <<'EOF'
 {"title": "客服绩效报告", "rows": 2,
