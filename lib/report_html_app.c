@@ -227,7 +227,7 @@ const char kefu_report_html_css[] =
 	".card .delta.bad { color: #cf222e; }\n"
 	".card .prev { color: #8a94a3; font-size: 12px; margin-top: 2px; }\n"
 	".chart { width: 100%; height: 320px; }\n"
-	".tablewrap { overflow-x: auto; }\n"
+	".tablewrap { overflow: auto; max-height: 520px; }\n"
 	"table { border-collapse: collapse; font-size: 13px; white-space: nowrap; }\n"
 	"th, td { border-bottom: 1px solid #e5e8ed; padding: 4px 8px; }\n"
 	"thead th { background: #f0f2f5; cursor: pointer; position: sticky; top: 0; }\n"
