@@ -16,6 +16,9 @@
 
 #include "kefu/assets.h"
 
+/* Longest range drawn day by day (ten years). */
+#define KEFU_HTML_MAX_DAYS 3660
+
 /* Page script and style (report_html_app.c). */
 extern const char kefu_report_html_js[];
 extern const char kefu_report_html_css[];
@@ -258,6 +261,21 @@ static json_t *build_daily(const kefu_table *daily, const kefu_kpi_result *res,
 	int shop_level = sel->agents == NULL;
 	char buf[16];
 	int64_t silent_total = 0, credited_total = 0;
+	/* silent sales of the selected shops per day, one pass */
+	int64_t *sil_day = kefu_calloc((size_t)(to - from + 1), sizeof *sil_day);
+	if (!sil_day) {
+		json_decref(o);
+		json_decref(days);
+		json_decref(silent);
+		for (size_t i = 0; i < ns; i++)
+			json_decref(arr[i]);
+		return NULL;
+	}
+	for (size_t i = 0; shop_level && i < res->n_shop_days; i++) {
+		const kefu_shop_day *x = &res->shop_days[i];
+		if (x->day >= from && x->day <= to && selected(sel, x->shop, KEFU_NO_ID))
+			sil_day[x->day - from] += x->silent_fen;
+	}
 	for (int64_t d = from; d <= to; d++) {
 		kefu_day_format(d, buf);
 		json_array_append_new(days, json_string(buf));
@@ -286,14 +304,9 @@ static json_t *build_daily(const kefu_table *daily, const kefu_kpi_result *res,
 			if (!s->empty)
 				credited_total += s->num;
 		}
-		/* silent sales of the selected shops that day (shop level only) */
-		int64_t sil = 0;
+		/* silent sales are a shop figure: not shown under an agent filter */
 		if (shop_level) {
-			for (size_t i = 0; i < res->n_shop_days; i++) {
-				const kefu_shop_day *x = &res->shop_days[i];
-				if (x->day == d && selected(sel, x->shop, KEFU_NO_ID))
-					sil += x->silent_fen;
-			}
+			int64_t sil = sil_day[d - from];
 			kefu_cell c = {0, sil, 0, NULL};
 			json_array_append_new(silent, jnum(KEFU_T_FEN, &c));
 			silent_total += sil;
@@ -301,6 +314,7 @@ static json_t *build_daily(const kefu_table *daily, const kefu_kpi_result *res,
 			json_array_append_new(silent, json_null());
 		}
 	}
+	kefu_free(sil_day);
 	json_object_set_new(o, "days", days);
 	for (size_t i = 0; i < ns; i++)
 		json_object_set_new(o, series[i], arr[i]);
@@ -435,6 +449,12 @@ static int build_data(json_t **out, const kefu_dataset *ds, const kefu_kpi_resul
 	}
 	/* previous period of the same length */
 	int64_t len = to - from + 1;
+	if (len > KEFU_HTML_MAX_DAYS) {
+		json_decref(root);
+		return kefu_err_set(err, KEFU_EINVAL,
+				    "the HTML report covers at most %d days; narrow --from/--to",
+				    KEFU_HTML_MAX_DAYS);
+	}
 	int64_t pfrom = from - len, pto = from - 1;
 	char b[4][16];
 	kefu_day_format(from, b[0]);

@@ -587,8 +587,16 @@ static int write_stdout(const kefu_table *t, const struct out_format *fmt, const
 			cli_errorf("not writing XLSX to a terminal: use -o FILE.xlsx or -o -");
 			return KEFU_EXIT_USAGE;
 		}
-		char tmp[64];
-		snprintf(tmp, sizeof tmp, "/tmp/kefu-xlsx-%ld.xlsx", (long)getpid());
+		/* a private temporary file (mkstemp: no predictable name in /tmp) */
+		const char *dir = getenv("TMPDIR");
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s/kefu-xlsx-XXXXXX", dir && dir[0] ? dir : "/tmp");
+		int fd = mkstemp(tmp);
+		if (fd < 0) {
+			cli_errorf("cannot create a temporary file: %m");
+			return KEFU_EXIT_IO;
+		}
+		close(fd);
 		kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
 		int rc = kefu_write_xlsx(t, tmp, &wo, &err);
 		if (!rc)

@@ -38,8 +38,8 @@ extern "C" {
 typedef struct kefu_html_report_opts {
 	const char *title; /* page heading; NULL = "客服绩效报告" */
 	/* Settings per shop id (dataset->shops order), for the local hour and
-	 * weekday of the heatmap; NULL = the time zone of the first version of
-	 * nothing, i.e. Asia/Shanghai's +08:00. */
+	 * weekday of the heatmap (the version in force on the chat's day);
+	 * NULL = a fixed +08:00 (China). */
 	const kefu_settings_versions *shop_settings;
 	size_t n_shop_settings;
 	/* Metadata shown at the bottom ("settings", "as_of", ...): a table whose
@@ -53,8 +53,9 @@ typedef struct kefu_html_report_opts {
  * Writes the HTML report of the selection to out. sel->by and sel->per are
  * ignored; sel's shop and agent filters and day range apply to every
  * figure (an open range means the days that have rows). The previous
- * period is the same number of days just before the range.
- * Returns 0, KEFU_EIO (write error), KEFU_ENOMEM or KEFU_EOVERFLOW.
+ * period is the same number of days just before the range. A range of
+ * more than 3660 days is KEFU_EINVAL (nothing written).
+ * Returns 0, KEFU_EIO (write error), KEFU_EINVAL, KEFU_ENOMEM or KEFU_EOVERFLOW.
  */
 int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_result *res,
 			   const kefu_report_opts *sel, const kefu_html_report_opts *o,
