@@ -171,7 +171,7 @@ const char kefu_report_html_js[] =
 	"    },\n"
 	"    grid: { left: 50, right: 20, top: 10, bottom: 70 },\n"
 	"    xAxis: { type: 'category', data: hours, name: '时' },\n"
-	"    yAxis: { type: 'category', data: weekdays },\n"
+	"    yAxis: { type: 'category', data: weekdays, inverse: true },\n"
 	"    visualMap: { min: 0, max: Math.max(1, D.heatmap.max), orient: 'horizontal', left: 'center', bottom: 0, calculable: false },\n"
 	"    series: [{ name: '咨询', type: 'heatmap', data: D.heatmap.data }]\n"
 	"  });\n"

@@ -161,7 +161,7 @@
     },
     grid: { left: 50, right: 20, top: 10, bottom: 70 },
     xAxis: { type: 'category', data: hours, name: '时' },
-    yAxis: { type: 'category', data: weekdays },
+    yAxis: { type: 'category', data: weekdays, inverse: true },
     visualMap: { min: 0, max: Math.max(1, D.heatmap.max), orient: 'horizontal', left: 'center', bottom: 0, calculable: false },
     series: [{ name: '咨询', type: 'heatmap', data: D.heatmap.data }]
   });
