@@ -45,6 +45,8 @@ expect_exit 0 "xlsx into a directory" "$KEFU" report --format xlsx --judge-rule 
 (cd "$TMP/out_dir" && "$KEFU" report --format xlsx "$W/messages.csv" "$W/orders.csv" 2>/dev/null)
 [ -s "$TMP/out_dir/客服绩效_下单优先判定_2023-03-01至2023-03-02.xlsx" ] && ok \
   || bad "no -o: default name in the current directory"
+expect_exit 4 "xlsx into a missing directory" "$KEFU" report -o "$TMP/missing/r.xlsx" "$W/messages.csv"
+expect_exit 4 "html into a missing directory" "$KEFU" report -o "$TMP/missing/r.html" "$W/messages.csv"
 ls "$TMP" "$TMP/out_dir" | grep -q '\.tmp\.' && bad "temporary files left behind" || ok
 grep -q '^shop,agent,from,to,consults' "$TMP/r.csv" && ok || bad "CSV table is --by agent --per range"
 expect_exit 0 "kpi -o html" "$KEFU" kpi -o "$TMP/k.html" "$W/messages.csv" "$W/orders.csv"
