@@ -9,11 +9,34 @@
 
 #include <string.h>
 
-/* Text that a spreadsheet would run as a formula gets a leading quote. */
+/* A plain decimal number ("-278.71", "+5", "12"): a spreadsheet reads it
+ * as that number, never as a formula, so it is left as it is. */
+static int plain_number(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	if (!(*s >= '0' && *s <= '9'))
+		return 0;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	if (*s == '.') {
+		s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return 0;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+/* Text that a spreadsheet would run as a formula (OWASP CSV injection:
+ * first character = + - @ tab or CR) gets a leading single quote, inside a
+ * quoted field; plain numbers are not formulas and stay as they are. */
 static int needs_neutralising(const char *s)
 {
-	return s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
-	       s[0] == '\r';
+	int risky = s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+		    s[0] == '\r';
+	return risky && !plain_number(s);
 }
 
 static void put_field(FILE *out, const char *s, int is_text)

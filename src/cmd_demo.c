@@ -145,7 +145,8 @@ int cmd_demo(int argc, char **argv)
 	       "  kefu kpi --db %s --by shop --per week        weekly shop totals with reconciliation\n"
 	       "  kefu kpi --db %s --from %s --to %s --format csv -o week.csv\n"
 	       "  kefu chats --db %s --from %s --to %s --agent <name>   trace a number to its chats\n"
-	       "  The HTML report (kefu report -o report.html) arrives with the reports work (issue 4).\n",
-	       db, db, from, to, db, from, to);
+	       "  kefu report --db %s --from %s --to %s -o report.html -o report.xlsx\n"
+	       "                                                one HTML file with charts, and XLSX\n",
+	       db, db, from, to, db, from, to, db, from, to);
 	return KEFU_EXIT_OK;
 }

@@ -29,7 +29,8 @@ static void usage_options(FILE *f)
 	      "      --set KEY=VALUE      override a setting for this run (repeatable)\n"
 	      "      --as-of TS           maturity reference time (default: latest timestamp)\n"
 	      "      --format F           table (default), csv or json on stdout\n"
-	      "  -o, --output FILE        write to FILE; extension picks csv/json/txt (repeatable)\n"
+	      "  -o, --output FILE        write to FILE; extension picks csv/json/txt/xlsx/html\n"
+	      "                           (repeatable; a directory gets the default XLSX name)\n"
 	      "      --zh                 Chinese column labels, table-style numbers\n"
 	      "      --excel              CSV with a UTF-8 BOM for Excel\n"
 	      "      --wide               terminal table with every column (CSV/JSON always have all)\n"
@@ -156,7 +157,16 @@ static int run_report(const report_cmd *rc_, int argc, char **argv)
 		input_opts_free(&o.in);
 		return KEFU_EXIT_FAIL;
 	}
-	rc = kpi_write_outputs(t, outs, nouts, format, zh, excel);
+	kpi_out oo = KPI_OUT_INIT;
+	oo.outs = outs;
+	oo.nouts = nouts;
+	oo.format = format;
+	oo.zh = zh;
+	oo.excel = excel;
+	oo.s = &s;
+	oo.from = o.from;
+	oo.to = o.to;
+	rc = kpi_write_outputs_ex(t, &oo);
 	if (!rc && s.rejected) {
 		fprintf(stderr, "kefu: %ld input rows rejected\n", s.rejected);
 		rc = KEFU_EXIT_REJECTED;

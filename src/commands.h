@@ -26,6 +26,7 @@ typedef struct kefu_command {
 int cmd_import(int argc, char **argv);
 int cmd_kpi(int argc, char **argv);
 int cmd_chats(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_gen(int argc, char **argv);

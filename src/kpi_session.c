@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "kefu/loader.h"
 #include "kefu/mapping.h"
+#include "kefu/report_html.h"
 #include "kefu/store.h"
 
 int input_opts_option(input_opts *io, const char *opt, const char *format_opt, const char *arg)
@@ -456,64 +457,252 @@ static const char *ext_of(const char *path)
 	return dot && (!slash || dot > slash) ? dot + 1 : "";
 }
 
-static int write_one(const kefu_table *t, FILE *f, const char *format, int zh, int excel,
-		     kefu_err *err)
+/* Output formats: name, file extension, and whether the writer needs a
+ * file path (XLSX) or the session (HTML, weike-json). */
+typedef enum out_kind { OUT_TABLE, OUT_CSV, OUT_JSON, OUT_XLSX, OUT_HTML, OUT_WEIKE } out_kind;
+
+static const struct out_format {
+	const char *name, *ext;
+	out_kind kind;
+} out_formats[] = {
+	{"table", "txt", OUT_TABLE}, {"csv", "csv", OUT_CSV},   {"json", "json", OUT_JSON},
+	{"xlsx", "xlsx", OUT_XLSX},  {"html", "html", OUT_HTML}, {"weike-json", "json", OUT_WEIKE},
+	{NULL, NULL, OUT_TABLE}};
+
+int kpi_format_known(const char *name)
 {
-	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
-	wo.zh = zh;
-	wo.excel_bom = excel;
-	wo.meta = kpi_csv_meta;
-	if (!strcmp(format, "csv"))
-		return kefu_write_csv(t, f, &wo, err);
-	if (!strcmp(format, "json"))
-		return kefu_write_json(t, f, &wo, err);
-	wo.color = f == stdout && cli_color_ok();
-	wo.columns = kpi_term_columns;
-	return kefu_write_text(t, f, &wo, err);
+	for (const struct out_format *f = out_formats; f->name; f++)
+		if (!strcmp(f->name, name))
+			return 1;
+	return 0;
 }
 
-int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *format, int zh,
-		      int excel)
+static const struct out_format *format_by_name(const char *name)
+{
+	for (const struct out_format *f = out_formats; f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+static const struct out_format *format_by_ext(const char *ext)
+{
+	for (const struct out_format *f = out_formats; f->name; f++)
+		if (!strcmp(f->ext, ext) && f->kind != OUT_WEIKE)
+			return f;
+	return NULL;
+}
+
+static int write_stream(const kefu_table *t, FILE *f, out_kind kind, const kpi_out *oo,
+			kefu_err *err)
+{
+	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
+	wo.zh = oo->zh;
+	wo.excel_bom = oo->excel;
+	wo.meta = kpi_csv_meta;
+	switch (kind) {
+	case OUT_CSV: return kefu_write_csv(t, f, &wo, err);
+	case OUT_JSON: return kefu_write_json(t, f, &wo, err);
+	case OUT_HTML: {
+		if (!oo->s)
+			return kefu_err_set(err, KEFU_EINVAL, "HTML needs the report session");
+		kefu_html_report_opts ho = KEFU_HTML_REPORT_OPTS_INIT;
+		ho.title = oo->title;
+		ho.shop_settings = oo->s->vs;
+		ho.n_shop_settings = oo->s->nvs;
+		ho.meta = t;
+		return kefu_write_html_report(f, oo->s->ds, oo->s->res, &oo->s->ropts, &ho, err);
+	}
+	case OUT_WEIKE:
+		return kefu_write_weike_json(t, oo->s ? oo->s->ds : NULL,
+					     oo->s ? oo->s->base.tz : NULL, f, err);
+	default:
+		wo.color = f == stdout && cli_color_ok();
+		wo.columns = kpi_term_columns;
+		return kefu_write_text(t, f, &wo, err);
+	}
+}
+
+/* Copies a finished file to stdout (XLSX with an explicit `-o -`). */
+static int copy_to_stdout(const char *path, kefu_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return kefu_err_set(err, KEFU_EIO, "%s: cannot read back", path);
+	char buf[65536];
+	size_t n;
+	int rc = 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n) {
+			rc = kefu_err_set(err, KEFU_EIO, "write error on stdout");
+			break;
+		}
+	if (ferror(f))
+		rc = kefu_err_set(err, KEFU_EIO, "%s: read error", path);
+	fclose(f);
+	if (!rc && fflush(stdout) != 0)
+		rc = kefu_err_set(err, KEFU_EIO, "write error on stdout");
+	return rc;
+}
+
+/* Writes one output file atomically: a temporary name in the same
+ * directory, then rename. */
+static int write_file(const kefu_table *t, const char *path, out_kind kind, const kpi_out *oo)
 {
 	kefu_err err = KEFU_ERR_INIT;
-	if (nouts == 0) {
-		if (write_one(t, stdout, format, zh, excel, &err)) {
-			cli_print_err(&err);
-			return KEFU_EXIT_IO;
-		}
-		return 0;
+	char tmp[4096];
+	int w = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	if (w < 0 || (size_t)w >= sizeof tmp) {
+		cli_errorf("%s: path too long", path);
+		return KEFU_EXIT_USAGE;
 	}
-	for (int i = 0; i < nouts; i++) {
-		const char *path = outs[i];
-		if (!strcmp(path, "-")) {
-			if (write_one(t, stdout, format, zh, excel, &err)) {
-				cli_print_err(&err);
-				return KEFU_EXIT_IO;
-			}
-			continue;
-		}
-		const char *ext = ext_of(path);
-		const char *fmt = !strcmp(ext, "csv") ? "csv" : !strcmp(ext, "json") ? "json"
-							     : !strcmp(ext, "txt") ? "table" : NULL;
-		if (!fmt) {
-			cli_errorf("%s: unknown output extension (use .csv, .json or .txt)", path);
-			return KEFU_EXIT_USAGE;
-		}
-		char tmp[4096];
-		snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	int rc;
+	if (kind == OUT_XLSX) {
+		kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
+		rc = kefu_write_xlsx(t, tmp, &wo, &err);
+	} else {
 		FILE *f = fopen(tmp, "wb");
 		if (!f) {
 			cli_errorf("%s: cannot create: %m", path);
 			return KEFU_EXIT_IO;
 		}
-		int rc = write_one(t, f, fmt, zh, excel, &err);
+		rc = write_stream(t, f, kind, oo, &err);
 		if (fclose(f) != 0 && !rc)
 			rc = kefu_err_set(&err, KEFU_EIO, "write error");
-		if (rc || rename(tmp, path) != 0) {
-			unlink(tmp);
-			cli_errorf("%s: cannot write: %s", path, err.msg[0] ? err.msg : "rename failed");
-			return KEFU_EXIT_IO;
-		}
+	}
+	if (rc || rename(tmp, path) != 0) {
+		unlink(tmp);
+		cli_errorf("%s: cannot write: %s", path, err.msg[0] ? err.msg : "rename failed");
+		return rc == KEFU_ENOMEM || rc == KEFU_EINVAL ? KEFU_EXIT_FAIL : KEFU_EXIT_IO;
 	}
 	return 0;
+}
+
+static int write_stdout(const kefu_table *t, const struct out_format *fmt, const kpi_out *oo,
+			int explicit_dash)
+{
+	kefu_err err = KEFU_ERR_INIT;
+	if (fmt->kind == OUT_XLSX) {
+		if (!explicit_dash && isatty(STDOUT_FILENO)) {
+			cli_errorf("not writing XLSX to a terminal: use -o FILE.xlsx or -o -");
+			return KEFU_EXIT_USAGE;
+		}
+		/* a private temporary file (mkstemp: no predictable name in /tmp) */
+		const char *dir = getenv("TMPDIR");
+		char tmp[4096];
+		snprintf(tmp, sizeof tmp, "%s/kefu-xlsx-XXXXXX", dir && dir[0] ? dir : "/tmp");
+		int fd = mkstemp(tmp);
+		if (fd < 0) {
+			cli_errorf("cannot create a temporary file: %m");
+			return KEFU_EXIT_IO;
+		}
+		close(fd);
+		kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
+		int rc = kefu_write_xlsx(t, tmp, &wo, &err);
+		if (!rc)
+			rc = copy_to_stdout(tmp, &err);
+		unlink(tmp);
+		if (rc) {
+			cli_print_err(&err);
+			return KEFU_EXIT_IO;
+		}
+		return 0;
+	}
+	if (write_stream(t, stdout, fmt->kind, oo, &err)) {
+		cli_print_err(&err);
+		return KEFU_EXIT_IO;
+	}
+	return 0;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat sb;
+	size_t n = strlen(path);
+	return (n && path[n - 1] == '/') || (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+}
+
+int kpi_default_path(const kefu_table *t, const kpi_out *oo, const char *dir, const char *ext,
+		     char *buf, size_t cap)
+{
+	char name[1024];
+	kefu_report_file_name(t, "客服绩效", oo->from, oo->to, ext, name, sizeof name);
+	size_t n = dir ? strlen(dir) : 0;
+	int w = snprintf(buf, cap, "%s%s%s", dir ? dir : "", n && dir[n - 1] != '/' ? "/" : "", name);
+	return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
+
+int kpi_write_outputs_ex(const kefu_table *t, const kpi_out *oo)
+{
+	const struct out_format *deflt = format_by_name(oo->format ? oo->format : "table");
+	if (!deflt) {
+		cli_errorf("unknown format '%s'", oo->format);
+		return KEFU_EXIT_USAGE;
+	}
+	if (oo->nouts == 0) {
+		if (oo->default_file && (deflt->kind == OUT_XLSX || deflt->kind == OUT_HTML)) {
+			char path[4096];
+			if (kpi_default_path(t, oo, NULL, deflt->ext, path, sizeof path)) {
+				cli_errorf("default file name too long");
+				return KEFU_EXIT_USAGE;
+			}
+			int rc = write_file(t, path, deflt->kind, oo);
+			if (!rc)
+				fprintf(stderr, "kefu: wrote %s\n", path);
+			return rc;
+		}
+		return write_stdout(t, deflt, oo, 0);
+	}
+	for (int i = 0; i < oo->nouts; i++) {
+		const char *path = oo->outs[i];
+		if (!strcmp(path, "-")) {
+			int rc = write_stdout(t, deflt, oo, 1);
+			if (rc)
+				return rc;
+			continue;
+		}
+		const struct out_format *fmt;
+		char dpath[4096];
+		if (is_dir(path)) {
+			/* a directory: the default name, in the --format given (XLSX
+			 * unless --format names a file format) */
+			fmt = deflt->kind == OUT_TABLE ? format_by_name("xlsx") : deflt;
+			if (kpi_default_path(t, oo, path, fmt->ext, dpath, sizeof dpath)) {
+				cli_errorf("%s: path too long", path);
+				return KEFU_EXIT_USAGE;
+			}
+			path = dpath;
+		} else {
+			fmt = format_by_ext(ext_of(path));
+			if (fmt && fmt->kind == OUT_JSON && deflt->kind == OUT_WEIKE)
+				fmt = deflt; /* --format weike-json -o x.json */
+		}
+		if (!fmt) {
+			cli_errorf("%s: unknown output extension (use .csv, .json, .txt, .xlsx or .html)",
+				   path);
+			return KEFU_EXIT_USAGE;
+		}
+		if ((fmt->kind == OUT_HTML || fmt->kind == OUT_WEIKE) && !oo->s) {
+			cli_errorf("%s: this command cannot write %s (use kefu report)", path, fmt->name);
+			return KEFU_EXIT_USAGE;
+		}
+		int rc = write_file(t, path, fmt->kind, oo);
+		if (rc)
+			return rc;
+		if (path == dpath)
+			fprintf(stderr, "kefu: wrote %s\n", path);
+	}
+	return 0;
+}
+
+int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *format, int zh,
+		      int excel)
+{
+	kpi_out oo = KPI_OUT_INIT;
+	oo.outs = outs;
+	oo.nouts = nouts;
+	oo.format = format;
+	oo.zh = zh;
+	oo.excel = excel;
+	return kpi_write_outputs_ex(t, &oo);
 }

@@ -83,6 +83,31 @@ int kpi_session_meta(const kpi_session *s, kefu_table *t);
 int kpi_write_outputs(const kefu_table *t, char **outs, int nouts, const char *format, int zh,
 		      int excel);
 
+/* Where and how to write a report (kpi_write_outputs_ex). */
+typedef struct kpi_out {
+	char **outs;         /* -o paths; "-" = stdout; a directory = default name in it */
+	int nouts;
+	const char *format;  /* --format: table csv json xlsx html weike-json (stdout, dirs) */
+	int zh, excel;
+	const kpi_session *s; /* needed for html and weike-json; NULL = not available */
+	const char *title;    /* HTML heading */
+	const char *from, *to; /* --from/--to for default file names (NULL: the table's days) */
+	int default_file;     /* no -o: xlsx/html go to the default name in the current dir */
+} kpi_out;
+
+#define KPI_OUT_INIT {NULL, 0, "table", 0, 0, NULL, NULL, NULL, NULL, 0}
+
+/* Writes t to every output of oo. Extension picks the writer (.csv .json
+ * .txt .xlsx .html; .json with --format weike-json is weike-json); each file
+ * is written to a temporary name and renamed. XLSX is refused on a
+ * terminal unless `-o -` is given. Prints errors; returns an exit code. */
+int kpi_write_outputs_ex(const kefu_table *t, const kpi_out *oo);
+/* 1 if name is an output format. */
+int kpi_format_known(const char *name);
+/* dir/客服绩效_<judge rule>_<from>至<to>.<ext> into buf; -1 if too long. */
+int kpi_default_path(const kefu_table *t, const kpi_out *oo, const char *dir, const char *ext,
+		     char *buf, size_t cap);
+
 /* Terminal column set: NULL = all columns (--wide), else the summary set. */
 extern const char *const kpi_summary_columns[];
 extern const char *const *kpi_term_columns;

@@ -21,6 +21,7 @@ static const kefu_command commands[] = {
 	{"export", cmd_export, "export stored rows as canonical CSV"},
 	{"settings", cmd_settings, "show or set per-shop settings (versioned)"},
 	{"kpi", cmd_kpi, "compute the KPI rollup from files or the store"},
+	{"report", cmd_report, "KPI report as self-contained HTML, XLSX, CSV or weike JSON"},
 	{"chats", cmd_chats, "one row per chat with its quantities and credited orders"},
 	{"gen", cmd_gen, "generate deterministic synthetic demo/benchmark data"},
 	{"demo", cmd_demo, "generate demo data, import it and print a weekly KPI report"},

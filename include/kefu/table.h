@@ -78,14 +78,49 @@ typedef struct kefu_write_opts {
 	int color;       /* terminal: ANSI colors allowed */
 	int meta;        /* CSV: leading '#' lines with the settings used */
 	const char *const *columns; /* terminal: only these columns (NULL-terminated); NULL = all */
+	int no_totals;   /* XLSX: leave out the 汇总 and 均值 rows */
 } kefu_write_opts;
 
-#define KEFU_WRITE_OPTS_INIT {0, 0, 0, 0, NULL}
+#define KEFU_WRITE_OPTS_INIT {0, 0, 0, 0, NULL, 0}
 
 /* Writers return 0 or KEFU_EIO. */
 int kefu_write_csv(const kefu_table *t, FILE *out, const kefu_write_opts *o, kefu_err *err);
 int kefu_write_json(const kefu_table *t, FILE *out, const kefu_write_opts *o, kefu_err *err);
 int kefu_write_text(const kefu_table *t, FILE *out, const kefu_write_opts *o, kefu_err *err);
+
+/*
+ * XLSX (docs/REPORTS.md): one sheet "报表" with the Chinese (赤兔 /
+ * 生意参谋) column names, numbers as numbers (counts "0", money in yuan
+ * and means "0.00", rates "0.00%", each value the exact spec rounding of
+ * the cell: 2 decimals, rates 4 decimals of the fraction), empty cells for
+ * undefined values, then a 汇总 row (sums; rates and means recomputed from
+ * the summed numerators and denominators, never averages of ratios) and a
+ * 均值 row (sums divided by the row count; rates as in 汇总), and a sheet
+ * "设置" with the table's metadata. Writes `path` directly (not atomic:
+ * the caller writes a temporary name and renames). o->zh is ignored (always
+ * Chinese); o->no_totals drops the two summary rows.
+ * Returns 0, KEFU_EIO (cannot write path) or KEFU_ENOMEM.
+ */
+int kefu_write_xlsx(const kefu_table *t, const char *path, const kefu_write_opts *o, kefu_err *err);
+
+/* The 汇总 (sum) and 均值 (mean) cells of column col over all rows, as the
+ * XLSX writer and the HTML report show them. *sum_type / *mean_type get the
+ * type to format them with (a mean of counts is KEFU_T_MEAN). Cells are
+ * empty when undefined. Text cells are left empty. */
+void kefu_table_totals(const kefu_table *t, size_t col, kefu_cell *sum, kefu_coltype *sum_type,
+		       kefu_cell *mean, kefu_coltype *mean_type);
+
+/* Chinese name of a judge rule setting value ("order_first" -> "下单优先判定",
+ * "order" -> "下单判定", "payment" -> "付款判定"), or NULL. */
+const char *kefu_judge_rule_zh(const char *rule);
+
+/* Default report file name: "<prefix>_<judge rule zh>_<from>至<to>.<ext>"
+ * with the judge rule read from the table's "settings" metadata and the
+ * range from `from`/`to` (YYYY-MM-DD) or, when NULL, the table's first and
+ * last day ("day", "from" and "to" columns). Parts that are unknown are
+ * left out. Writes at most cap bytes (NUL-terminated). */
+void kefu_report_file_name(const kefu_table *t, const char *prefix, const char *from,
+			   const char *to, const char *ext, char *buf, size_t cap);
 
 /* Terminal display width of UTF-8 text (CJK and fullwidth count 2). */
 size_t kefu_display_width(const char *p, size_t n);
