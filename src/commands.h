@@ -30,5 +30,6 @@ int cmd_export(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_qa(int argc, char **argv);
 
 #endif

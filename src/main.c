@@ -23,6 +23,7 @@ static const kefu_command commands[] = {
 	{"kpi", cmd_kpi, "compute the KPI rollup from files or the store"},
 	{"chats", cmd_chats, "one row per chat with its quantities and credited orders"},
 	{"gen", cmd_gen, "generate deterministic synthetic demo/benchmark data"},
+	{"qa", cmd_qa, "quality inspection (客服质检): rules, chat scores, hits, review sample"},
 	{"demo", cmd_demo, "generate demo data, import it and print a weekly KPI report"},
 	{NULL, NULL, NULL},
 };
