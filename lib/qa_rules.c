@@ -717,7 +717,7 @@ static void collect_diag(parser *ps, struct fy_diag *diag)
 	void *it = NULL;
 	struct fy_diag_error *e;
 	while ((e = fy_diag_errors_iterate(diag, &it)))
-		problem_at(ps, e->line + 1, e->column + 1, "", "YAML syntax: %s",
+		problem_at(ps, e->line, e->column, "", "YAML syntax: %s",
 			   e->msg ? e->msg : "error");
 }
 
