@@ -963,6 +963,7 @@ int kefu_qa_sample(kefu_table **out, kefu_store *st, const kefu_qa_filter *f, in
 							     strlen(sname[stratum]))) ||
 				    (rc = kefu_cell_set_text(&row[8], sv, strlen(sv))))
 					goto oom;
+				row[6].empty = row[7].empty = 0;
 				row[6].num = c->score;
 				row[7].num = c->hits;
 			}
