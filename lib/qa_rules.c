@@ -274,8 +274,8 @@ static void read_phrases(parser *ps, struct fy_node *v, const char *key, char **
 }
 
 /* Reads one keyword list file: one phrase per line, '#' comment lines. */
-static void read_list_file(parser *ps, struct fy_node *at, const char *key, const char *path,
-			   kefu_qa_rule *r, size_t *cap, int *items)
+static int read_list_file(parser *ps, struct fy_node *at, const char *key, const char *path,
+			  kefu_qa_rule *r, size_t *cap, int *items)
 {
 	char full[4096];
 	if (path[0] == '/' || !ps->dir || !ps->dir[0])
@@ -285,7 +285,7 @@ static void read_list_file(parser *ps, struct fy_node *at, const char *key, cons
 	FILE *f = fopen(full, "rb");
 	if (!f) {
 		problem(ps, at, key, "cannot read list %s: %s", full, strerror(errno));
-		return;
+		return 0;
 	}
 	char *buf = NULL;
 	size_t n = 0, bcap = 0;
@@ -304,7 +304,7 @@ static void read_list_file(parser *ps, struct fy_node *at, const char *key, cons
 	if (rerr) {
 		problem(ps, at, key, "cannot read list %s", full);
 		kefu_free(buf);
-		return;
+		return 0;
 	}
 	ps->hash ^= kefu_hash_bytes(buf ? buf : "", n) * 0x9e3779b97f4a7c15ULL;
 	size_t start = 0;
@@ -330,6 +330,7 @@ static void read_list_file(parser *ps, struct fy_node *at, const char *key, cons
 		start = end + 1;
 	}
 	kefu_free(buf);
+	return 1;
 }
 
 static int parse_int(const char *s, long lo, long hi, long *out)
@@ -529,6 +530,14 @@ static void parse_rule(parser *ps, struct fy_node *rn, size_t idx, kefu_qa_rules
 			bad = 1;
 			continue;
 		}
+		if ((!strcmp(kname, "words") || !strcmp(kname, "except") || !strcmp(kname, "file")) &&
+		    (!v || (fy_node_is_scalar(v) && fy_node_get_scalar_length(v) == 0))) {
+			problem(ps, kn, key, "empty list");
+			bad = 1;
+			if (strcmp(kname, "except"))
+				have_words = 1;
+			continue;
+		}
 		if (!v || fy_node_is_scalar(v) == 0) {
 			if (strcmp(kname, "words") && strcmp(kname, "except") && strcmp(kname, "file")) {
 				problem(ps, v ? v : kn, key, "expected a single value");
@@ -598,19 +607,19 @@ static void parse_rule(parser *ps, struct fy_node *rn, size_t idx, kefu_qa_rules
 			}
 		} else if (!strcmp(kname, "file")) {
 			have_words = 1;
-			int before = word_items;
+			int before = word_items, unreadable = 0;
 			if (fy_node_is_scalar(v)) {
 				char *s = scalar_dup(ps, v, key);
-				if (s)
-					read_list_file(ps, v, key, s, r, &wcap, &word_items);
+				if (s && !read_list_file(ps, v, key, s, r, &wcap, &word_items))
+					unreadable = 1;
 				kefu_free(s);
 			} else if (fy_node_is_sequence(v)) {
 				void *it2 = NULL;
 				struct fy_node *e;
 				while ((e = fy_node_sequence_iterate(v, &it2))) {
 					char *s = scalar_dup(ps, e, key);
-					if (s)
-						read_list_file(ps, e, key, s, r, &wcap, &word_items);
+					if (s && !read_list_file(ps, e, key, s, r, &wcap, &word_items))
+						unreadable = 1;
 					kefu_free(s);
 				}
 			} else {
@@ -618,7 +627,9 @@ static void parse_rule(parser *ps, struct fy_node *rn, size_t idx, kefu_qa_rules
 				bad = 1;
 				continue;
 			}
-			if (word_items == before) {
+			if (unreadable)
+				bad = 1;
+			else if (word_items == before) {
 				problem(ps, v, key, "empty list: the file has no words");
 				bad = 1;
 			}
@@ -761,7 +772,7 @@ int kefu_qa_rules_parse(kefu_qa_rules **out, const char *text, size_t n, const c
 	fy_diag_set_collect_errors(diag, true);
 	struct fy_parse_cfg pc;
 	memset(&pc, 0, sizeof pc);
-	pc.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG;
+	pc.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT;
 	pc.diag = diag;
 	doc = fy_document_build_from_string(&pc, text, n);
 	if (!doc || fy_diag_got_error(diag)) {
