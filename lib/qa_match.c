@@ -194,8 +194,10 @@ static int push_span(span **a, size_t *n, size_t *cap, uint32_t rule, uint32_t s
 static int filter_spans(span *cand, size_t n_cand, span *exc, size_t n_exc, kefu_qa_match **out,
 			size_t *n_out, size_t *cap_out)
 {
-	qsort(cand, n_cand, sizeof *cand, cmp_span_rule);
-	qsort(exc, n_exc, sizeof *exc, cmp_span_rule);
+	if (n_cand > 1)
+		qsort(cand, n_cand, sizeof *cand, cmp_span_rule);
+	if (n_exc > 1)
+		qsort(exc, n_exc, sizeof *exc, cmp_span_rule);
 	size_t n = 0, e0 = 0;
 	uint32_t cur_rule = UINT32_MAX, max_end = 0;
 	int have = 0;
@@ -224,7 +226,8 @@ static int filter_spans(span *cand, size_t n_cand, span *exc, size_t n_exc, kefu
 			max_end = c->end;
 		have = 1;
 	}
-	qsort(*out, n, sizeof **out, cmp_match_out);
+	if (n > 1)
+		qsort(*out, n, sizeof **out, cmp_match_out);
 	*n_out = n;
 	return 0;
 }

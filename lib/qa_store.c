@@ -307,17 +307,41 @@ int kefu_qa_store_save(kefu_store *st, const kefu_dataset *ds, const kefu_kpi_re
 			goto done;
 		}
 	}
-	/* chats, and the agent-day rollup over them (chats are in shop,
-	 * agent, buyer, day order: agent-days are grouped after a sort) */
-	size_t h = 0;
+	/* chats, and the agent-day rollup over them. Chats and their hits are
+	 * inserted in chat-key order, so the (run_id, chat) keys append to
+	 * their B-trees instead of landing all over them. */
 	char key[16], mbuf[160];
+	size_t *hit_at = kefu_malloc((qr->n_chats + 2) * sizeof *hit_at);
+	kefu_key3 *order = kefu_malloc((qr->n_chats + 1) * sizeof *order);
+	if (!hit_at || !order) {
+		kefu_free(hit_at);
+		kefu_free(order);
+		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0, h = 0; i <= qr->n_chats; i++) {
+		while (h < qr->n_hits && qr->hits[h].chat < i)
+			h++;
+		hit_at[i] = h;
+	}
+	for (size_t i = 0; i < qr->n_chats; i++) {
+		chat_key_of(ds, &res->chats[qr->chats[i].chat], key);
+		order[i] = (kefu_key3){strtoull(key, NULL, 16), 0, (uint32_t)i, 0};
+	}
+	if (kefu_sort_key3(order, qr->n_chats)) {
+		kefu_free(hit_at);
+		kefu_free(order);
+		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		goto done;
+	}
 	typedef struct ad {
 		uint32_t shop, agent;
 		int64_t day, chats, chats_hit, score_sum, critical, hits;
 	} ad;
 	ad *days = NULL;
 	size_t nd = 0, cd = 0;
-	for (size_t i = 0; i < qr->n_chats; i++) {
+	for (size_t oi = 0; oi < qr->n_chats; oi++) {
+		size_t i = order[oi].idx;
 		const kefu_qa_chat *qc = &qr->chats[i];
 		const kefu_chat *c = &res->chats[qc->chat];
 		int64_t sid, aid, bid;
@@ -347,7 +371,7 @@ int kefu_qa_store_save(kefu_store *st, const kefu_dataset *ds, const kefu_kpi_re
 			rc = db_fail(db, err, "qa: save chats");
 			goto done_days;
 		}
-		for (; h < qr->n_hits && qr->hits[h].chat == i; h++) {
+		for (size_t h = hit_at[i]; h < hit_at[i + 1]; h++) {
 			const kefu_qa_hit *ht = &qr->hits[h];
 			const kefu_qa_rule *ru = &rs->r[ht->rule];
 			uint32_t mi = ht->msg == UINT32_MAX ? UINT32_MAX : msgs->order[ht->msg];
@@ -440,6 +464,8 @@ int kefu_qa_store_save(kefu_store *st, const kefu_dataset *ds, const kefu_kpi_re
 	}
 done_days:
 	kefu_free(days);
+	kefu_free(hit_at);
+	kefu_free(order);
 	if (!rc)
 		*run_id = run;
 done:

@@ -30,6 +30,13 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int timing_on(void)
 {
 	const char *e = getenv("KEFU_TIMING");
@@ -342,7 +349,7 @@ static int qa_run(int argc, char **argv)
 	if (o.nargs)
 		return cli_usage_error("qa run", "unexpected argument '%s'", o.args[0]);
 	int timing = timing_on();
-	double t0 = mono();
+	double t0 = mono(), c0 = cpu_now();
 	kefu_qa_rules *rs = NULL;
 	kefu_qa_matcher *m = NULL;
 	kefu_store *st = NULL;
@@ -358,7 +365,7 @@ static int qa_run(int argc, char **argv)
 		return rc;
 	if ((rc = build_matcher(rs, &m)))
 		goto out;
-	double t_rules = mono();
+	double t_rules = mono(), c_rules = cpu_now();
 	char *dbpath = o.db ? strdup(o.db) : cli_default_db();
 	kpi_session_opts so;
 	memset(&so, 0, sizeof so);
@@ -373,7 +380,7 @@ static int qa_run(int argc, char **argv)
 		free(dbpath);
 		goto out;
 	}
-	double t_kpi = mono();
+	double t_kpi = mono(), c_kpi = cpu_now();
 	rc = kefu_store_open_ex(&st, dbpath, KEFU_STORE_NOCREATE, &err);
 	free(dbpath);
 	if (rc) {
@@ -390,7 +397,7 @@ static int qa_run(int argc, char **argv)
 		rc = err_exit(&err);
 		goto out;
 	}
-	double t_load = mono();
+	double t_load = mono(), c_load = cpu_now();
 	kefu_qa_opts qo = KEFU_QA_OPTS_INIT;
 	qo.shop_settings = s.vs;
 	qo.n_shop_settings = s.nvs;
@@ -402,14 +409,14 @@ static int qa_run(int argc, char **argv)
 		rc = err_exit(&err);
 		goto out;
 	}
-	double t_inspect = mono();
+	double t_inspect = mono(), c_inspect = cpu_now();
 	int64_t run_id = 0;
 	if ((rc = kefu_qa_store_save(st, s.ds, s.res, &msgs, rs, qr, s.ropts.from_day,
 				     s.ropts.to_day, 0, &run_id, &err))) {
 		rc = err_exit(&err);
 		goto out;
 	}
-	double t_save = mono();
+	double t_save = mono(), c_save = cpu_now();
 	kefu_qa_filter f;
 	if ((rc = fill_filter("qa run", &o, &f)))
 		goto out;
@@ -431,12 +438,13 @@ static int qa_run(int argc, char **argv)
 		kefu_qa_matcher_info info;
 		kefu_qa_matcher_get_info(m, &info);
 		fprintf(stderr,
-			"kefu: timing: rules+compile %.3f s (compile %.3f), kpi %.3f s, texts %.3f s "
-			"(%zu rows), inspect %.3f s (text pass %.3f s, %zu msgs, %zu bytes), store "
-			"%.3f s\n",
-			t_rules - t0, info.compile_s, t_kpi - t_rules, t_load - t_kpi, msgs.n,
-			t_inspect - t_load, qr->scan_s, qr->msgs_scanned, qr->bytes_scanned,
-			t_save - t_inspect);
+			"kefu: timing: wall/cpu s: rules+compile %.3f/%.3f (compile %.3f), kpi "
+			"%.3f/%.3f, texts %.3f/%.3f (%zu rows), inspect %.3f/%.3f (text pass %.3f wall, "
+			"%zu msgs, %zu bytes), store %.3f/%.3f\n",
+			t_rules - t0, c_rules - c0, info.compile_s, t_kpi - t_rules, c_kpi - c_rules,
+			t_load - t_kpi, c_load - c_kpi, msgs.n, t_inspect - t_load, c_inspect - c_load,
+			qr->scan_s, qr->msgs_scanned, qr->bytes_scanned, t_save - t_inspect,
+			c_save - c_inspect);
 	}
 	rc = write_table(t, &o);
 out:
