@@ -225,6 +225,47 @@ static void day_range(void **state)
 	fx_free(&f);
 }
 
+
+/* The k-th allocation fails, for every k until a run succeeds: each call
+ * fails cleanly (an error code, no crash; ASan checks for leaks) or works. */
+static void allocation_failures(void **state)
+{
+	(void)state;
+	fx f;
+	fx_run(&f, rules_all, 1);
+	int done = 0;
+	for (long k = 1; k < 20000 && !done; k++) {
+		kefu_err err = KEFU_ERR_INIT;
+		kefu_qa_rules *rs = NULL;
+		kefu_qa_matcher *m = NULL;
+		kefu_qa_result *qr = NULL;
+		kefu_qa_opts o = KEFU_QA_OPTS_INIT;
+		o.shop_settings = f.run.vs;
+		o.n_shop_settings = f.run.nvs;
+		o.threads = 2;
+		kefu_alloc_fail_at(k);
+		int rc = kefu_qa_rules_parse(&rs, rules_all, strlen(rules_all), "t", NULL, NULL, &err);
+		if (!rc)
+			rc = kefu_qa_matcher_new(&m, rs, &err);
+		if (!rc)
+			rc = kefu_qa_inspect(&qr, f.run.ds, f.run.res, &f.msgs, rs, m, &o, &err);
+		kefu_alloc_fail_at(0);
+		if (rc) {
+			assert_true(rc < 0);
+			assert_null(qr);
+		} else {
+			assert_int_equal(qr->n_chats, f.qr->n_chats);
+			assert_int_equal(qr->n_hits, f.qr->n_hits);
+			done = 1;
+		}
+		kefu_qa_result_free(qr);
+		kefu_qa_matcher_free(m);
+		kefu_qa_rules_free(rs);
+	}
+	assert_true(done);
+	fx_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +273,7 @@ int main(void)
 		cmocka_unit_test(gaps_reconcile_with_engine),
 		cmocka_unit_test(score_floors_at_zero),
 		cmocka_unit_test(day_range),
+		cmocka_unit_test(allocation_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
