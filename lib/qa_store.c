@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kefu/report.h"
 #include "kefu/store.h"
 
 static const char qa_schema[] =
@@ -647,18 +648,74 @@ fail:
 	return rc;
 }
 
+/* Periods of the agent report (as report_kpi.c: ISO weeks, months, range). */
+static int64_t period_start(int per, int64_t day)
+{
+	int64_t y;
+	unsigned m, d;
+	switch (per) {
+	case KEFU_PER_DAY: return day;
+	case KEFU_PER_WEEK: return day - (kefu_weekday(day) - 1);
+	case KEFU_PER_MONTH:
+		kefu_civil_from_days(day, &y, &m, &d);
+		return kefu_days_from_civil(y, m, 1);
+	default: return 0;
+	}
+}
+
+static int64_t period_end(int per, int64_t start)
+{
+	int64_t y;
+	unsigned m, d;
+	switch (per) {
+	case KEFU_PER_DAY: return start;
+	case KEFU_PER_WEEK: return start + 6;
+	case KEFU_PER_MONTH:
+		kefu_civil_from_days(start, &y, &m, &d);
+		return (m == 12 ? kefu_days_from_civil(y + 1, 1, 1) : kefu_days_from_civil(y, m + 1, 1)) -
+		       1;
+	default: return INT64_MAX;
+	}
+}
+
+static void period_label(int per, int64_t start, char *buf, size_t cap)
+{
+	int64_t y;
+	unsigned m, d;
+	if (per == KEFU_PER_WEEK) {
+		int64_t thu = start + 3; /* the week's Thursday decides the ISO year */
+		kefu_civil_from_days(thu, &y, &m, &d);
+		int64_t jan1 = kefu_days_from_civil(y, 1, 1);
+		snprintf(buf, cap, "%04d-W%02d", (int)y, (int)((thu - jan1) / 7 + 1));
+	} else if (per == KEFU_PER_MONTH) {
+		kefu_civil_from_days(start, &y, &m, &d);
+		snprintf(buf, cap, "%04d-%02u", (int)y, m);
+	} else if (per == KEFU_PER_RANGE) {
+		snprintf(buf, cap, "range");
+	} else {
+		kefu_day_format(start, buf);
+	}
+}
+
 int kefu_qa_report_agents(kefu_table **out, kefu_store *st, const kefu_qa_filter *f,
 			  kefu_err *err)
 {
+	static const colspec head_day[] = {
+		{"shop", "店铺", KEFU_T_TEXT}, {"agent", "客服", KEFU_T_TEXT}, {"day", "日期", KEFU_T_TEXT}};
+	static const colspec head_per[] = {
+		{"shop", "店铺", KEFU_T_TEXT},   {"agent", "客服", KEFU_T_TEXT},
+		{"period", "周期", KEFU_T_TEXT}, {"from", "开始", KEFU_T_TEXT},
+		{"to", "结束", KEFU_T_TEXT}};
 	static const colspec cols[] = {
-		{"shop", "店铺", KEFU_T_TEXT},         {"agent", "客服", KEFU_T_TEXT},
-		{"day", "日期", KEFU_T_TEXT},          {"chats", "会话数", KEFU_T_INT},
-		{"chats_hit", "命中会话", KEFU_T_INT}, {"reviewed", "已复核", KEFU_T_INT},
-		{"score", "平均质检得分", KEFU_T_MEAN}, {"score_sum", "得分合计", KEFU_T_INT},
-		{"auto_score", "平均自动得分", KEFU_T_MEAN}, {"critical_chats", "严重违规会话", KEFU_T_INT},
-		{"hits", "命中", KEFU_T_INT},
+		{"chats", "会话数", KEFU_T_INT},      {"chats_hit", "命中会话", KEFU_T_INT},
+		{"reviewed", "已复核", KEFU_T_INT},   {"score", "平均质检得分", KEFU_T_MEAN},
+		{"score_sum", "得分合计", KEFU_T_INT}, {"auto_score", "平均自动得分", KEFU_T_MEAN},
+		{"critical_chats", "严重违规会话", KEFU_T_INT}, {"hits", "命中", KEFU_T_INT},
 	};
 	*out = NULL;
+	int per = f->per;
+	if (per < KEFU_PER_DAY || per > KEFU_PER_RANGE)
+		return kefu_err_set(err, KEFU_EINVAL, "qa: bad period");
 	int64_t run;
 	int rc = resolve_run(st, f, &run, err);
 	if (rc)
@@ -672,33 +729,85 @@ int kefu_qa_report_agents(kefu_table **out, kefu_store *st, const kefu_qa_filter
 		" FROM qa_chats c JOIN dim_shop s ON s.id = c.shop_id"
 		" JOIN dim_agent a ON a.id = c.agent_id" LATEST_REVIEW " WHERE" CHAT_FILTER
 		" GROUP BY c.shop_id, c.agent_id, c.day ORDER BY s.name, a.name, c.day";
-	if ((rc = table_with(&t, "kefu qa agents", cols, sizeof cols / sizeof cols[0])))
+	size_t nh = per == KEFU_PER_DAY ? 3 : 5;
+	if ((rc = table_with(&t, "kefu qa agents", per == KEFU_PER_DAY ? head_day : head_per, nh)))
 		goto oom;
+	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+		if ((rc = kefu_table_add_col(t, cols[i].name, cols[i].zh, cols[i].type)))
+			goto oom;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(db, err, "qa: report");
 		goto fail;
 	}
 	bind_filter(s, run, f);
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		kefu_cell *row;
-		if ((rc = kefu_table_add_row(t, &row)) || (rc = cell_text(&row[0], s, 0)) ||
-		    (rc = cell_text(&row[1], s, 1)) ||
-		    (rc = cell_day(&row[2], sqlite3_column_int64(s, 2))))
-			goto oom;
-		int64_t chats = sqlite3_column_int64(s, 3);
-		cell_int(&row[3], s, 3);
-		cell_int(&row[4], s, 4);
-		cell_int(&row[5], s, 5);
-		row[6].num = sqlite3_column_int64(s, 6);
-		row[6].den = chats;
-		row[6].empty = chats == 0;
-		cell_int(&row[7], s, 6);
-		row[8].num = sqlite3_column_int64(s, 7);
-		row[8].den = chats;
-		row[8].empty = chats == 0;
-		cell_int(&row[9], s, 8);
-		cell_int(&row[10], s, 9);
+	/* days of one (shop, agent) arrive in order: sum them per period */
+	char shop[1024] = "", agent[1024] = "";
+	int64_t pstart = INT64_MIN, first = 0, last = 0, v[7] = {0};
+	int have = 0, step;
+	for (;;) {
+		step = sqlite3_step(s);
+		const char *sn = NULL, *an = NULL;
+		int64_t day = 0, ps = 0;
+		if (step == SQLITE_ROW) {
+			sn = (const char *)sqlite3_column_text(s, 0);
+			an = (const char *)sqlite3_column_text(s, 1);
+			sn = sn ? sn : "";
+			an = an ? an : "";
+			day = sqlite3_column_int64(s, 2);
+			ps = period_start(per, day);
+		}
+		if (have && (step != SQLITE_ROW || strcmp(sn, shop) || strcmp(an, agent) || ps != pstart)) {
+			kefu_cell *row;
+			char buf[32];
+			if ((rc = kefu_table_add_row(t, &row)) ||
+			    (rc = kefu_cell_set_text(&row[0], shop, strlen(shop))) ||
+			    (rc = kefu_cell_set_text(&row[1], agent, strlen(agent))))
+				goto oom;
+			if (per == KEFU_PER_DAY) {
+				if ((rc = cell_day(&row[2], pstart)))
+					goto oom;
+			} else {
+				int64_t from = per == KEFU_PER_RANGE ? first : pstart;
+				int64_t to = per == KEFU_PER_RANGE ? last : period_end(per, pstart);
+				if (f->from_day != INT64_MIN && from < f->from_day)
+					from = f->from_day;
+				if (f->to_day != INT64_MAX && to > f->to_day)
+					to = f->to_day;
+				period_label(per, pstart, buf, sizeof buf);
+				if ((rc = kefu_cell_set_text(&row[2], buf, strlen(buf))) ||
+				    (rc = cell_day(&row[3], from)) || (rc = cell_day(&row[4], to)))
+					goto oom;
+			}
+			kefu_cell *c = row + nh;
+			for (int k = 0; k < 8; k++)
+				c[k].empty = 0;
+			c[0].num = v[0];
+			c[1].num = v[1];
+			c[2].num = v[2];
+			c[3].num = v[3];
+			c[3].den = v[0];
+			c[3].empty = v[0] == 0;
+			c[4].num = v[3];
+			c[5].num = v[4];
+			c[5].den = v[0];
+			c[5].empty = v[0] == 0;
+			c[6].num = v[5];
+			c[7].num = v[6];
+			have = 0;
+		}
+		if (step != SQLITE_ROW)
+			break;
+		if (!have) {
+			snprintf(shop, sizeof shop, "%s", sn);
+			snprintf(agent, sizeof agent, "%s", an);
+			pstart = ps;
+			first = day;
+			memset(v, 0, sizeof v);
+			have = 1;
+		}
+		last = day;
+		for (int k = 0; k < 7; k++)
+			v[k] += sqlite3_column_int64(s, 3 + k);
 	}
 	if (step != SQLITE_DONE) {
 		rc = db_fail(db, err, "qa: report");

@@ -51,8 +51,9 @@ static void usage(FILE *f)
 	      "      validate a rule file (YAML or JSON); every problem with file:line:column and key\n"
 	      "  kefu qa run --rules RULES [--db DB] [--from D] [--to D] [--by chat|agent]\n"
 	      "      score every chat of the range, store scores and hits, print the scores\n"
-	      "  kefu qa report [--db DB] [--run N] [--by chat|agent] [filters]\n"
-	      "      stored scores of a run (default: the latest), manual scores applied\n"
+	      "  kefu qa report [--db DB] [--run N] [--by chat|agent] [--per P] [filters]\n"
+	      "      stored scores of a run (default: the latest), manual scores applied;\n"
+	      "      --by agent: mean chat score per agent and day (--per day|week|month|range)\n"
 	      "  kefu qa hits [--db DB] [--run N] [--rule ID] [--severity S] [filters]\n"
 	      "      every hit with its message, rule and matched text\n"
 	      "  kefu qa sample --per-agent N [--seed S] [--db DB] [--run N] [filters]\n"
@@ -71,6 +72,7 @@ static void usage(FILE *f)
 typedef struct qa_opts {
 	const char *db, *rules, *from, *to, *shop, *agent, *rule, *by, *format, *note, *reviewer;
 	const char *engine;
+	int per;
 	int64_t run_id;
 	int severity;
 	int per_agent;
@@ -111,6 +113,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, qa_opts *o)
 		{"score", required_argument, 0, 0},     {"note", required_argument, 0, 0},
 		{"reviewer", required_argument, 0, 0},  {"engine", required_argument, 0, 0},
 		{"threads", required_argument, 0, 0},   {"set", required_argument, 0, 0},
+		{"per", required_argument, 0, 0},
 		{"zh", no_argument, 0, 0},              {"excel", no_argument, 0, 0},
 		{"quiet", no_argument, 0, 'q'},         {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
@@ -175,6 +178,11 @@ static int parse_opts(const char *cmd, int argc, char **argv, qa_opts *o)
 			if (s < 0)
 				return cli_usage_error(cmd, "--severity: expected info, minor, major or critical"), -1;
 			o->severity = s;
+		} else if (!strcmp(n, "per")) {
+			kefu_per p;
+			if (kefu_per_parse(optarg, &p))
+				return cli_usage_error(cmd, "--per: expected day, week, month or range"), -1;
+			o->per = (int)p;
 		} else if (!strcmp(n, "by")) {
 			if (strcmp(optarg, "chat") && strcmp(optarg, "agent"))
 				return cli_usage_error(cmd, "--by: expected chat or agent"), -1;
@@ -319,6 +327,7 @@ static int fill_filter(const char *cmd, const qa_opts *o, kefu_qa_filter *f)
 	f->agent = o->agent;
 	f->rule = o->rule;
 	f->min_severity = o->severity;
+	f->per = o->per;
 	if (o->from && kefu_day_parse(o->from, strlen(o->from), &f->from_day))
 		return cli_usage_error(cmd, "--from: expected YYYY-MM-DD, got '%s'", o->from);
 	if (o->to && kefu_day_parse(o->to, strlen(o->to), &f->to_day))

@@ -277,17 +277,20 @@ typedef struct kefu_qa_filter {
 	int64_t from_day, to_day;
 	const char *shop, *agent, *rule;
 	int min_severity;         /* -1 = all */
+	int per;                  /* agent report: a kefu_per (report.h), KEFU_PER_DAY = 0 */
 } kefu_qa_filter;
 
-#define KEFU_QA_FILTER_INIT {0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, -1}
+#define KEFU_QA_FILTER_INIT {0, INT64_MIN, INT64_MAX, NULL, NULL, NULL, -1, 0}
 
 /* One row per chat (shop, agent, buyer, day, chat, score, auto_score,
  * reviewed, points, hits, rules, severity), manual scores applied. */
 int kefu_qa_report_chats(kefu_table **out, struct kefu_store *st, const kefu_qa_filter *f,
 			 kefu_err *err);
-/* One row per (shop, agent, day): chats, chats with hits, reviewed, score
- * (mean of chat scores, manual scores applied), score_sum, auto score mean,
- * critical chats, hits. */
+/* One row per (shop, agent, day) — or per ISO week, month or the whole
+ * range with f->per, summed from the days like the KPI rollup (columns
+ * period, from, to instead of day) — with chats, chats with hits,
+ * reviewed, score (mean of chat scores, manual scores applied), score_sum,
+ * auto score mean, critical chats, hits. */
 int kefu_qa_report_agents(kefu_table **out, struct kefu_store *st, const kefu_qa_filter *f,
 			  kefu_err *err);
 /* One row per hit (shop, agent, buyer, day, ts, side, rule, severity,

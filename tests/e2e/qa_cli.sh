@@ -115,6 +115,15 @@ check "$TMP/out" reviewer "店A,店A:小美,buyer1,2024-03-01" 质检员A
 expect_exit 0 "qa report by agent after review" "$KEFU" qa report --db "$DB" --by agent --format csv
 check "$TMP/out" score "店A,店A:小美,2024-03-01" 95.25
 check "$TMP/out" auto_score "店A,店A:小美,2024-03-01" 89.75
+# periods are summed from the days, then averaged
+expect_exit 0 "qa report per range" "$KEFU" qa report --db "$DB" --by agent --per range --format csv
+check "$TMP/out" score "店A,店A:小美,range" 95.25
+check "$TMP/out" from "店A,店A:小美,range" 2024-03-01
+check "$TMP/out" chats "店A,店A:小刚,range" 2
+expect_exit 0 "qa report per week" "$KEFU" qa report --db "$DB" --by agent --per week --format csv
+check "$TMP/out" period "店A,店A:小美" 2024-W09
+check "$TMP/out" to "店A,店A:小美" 2024-03-03
+expect_exit 2 "qa report bad --per" "$KEFU" qa report --db "$DB" --by agent --per year
 # reviewed chats leave the sample
 expect_exit 0 "qa sample after review" "$KEFU" qa sample --db "$DB" --per-agent 5 --format csv
 grep -q "$CHAT" "$TMP/out" && bad "reviewed chat still sampled" || ok
