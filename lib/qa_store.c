@@ -7,6 +7,7 @@
  */
 #include "kefu/qa.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,62 +101,199 @@ static int dim_map(sqlite3 *db, const char *table, const kefu_dict *d, uint32_t 
 	return 0;
 }
 
+/* One reader: the messages with rowid (h) in [lo, hi] and ts in range,
+ * on its own connection (parallel parts) or the store's. */
+typedef struct reader {
+	sqlite3 *db; /* NULL: open `path` read-only */
+	const char *path;
+	int64_t lo, hi, from_ts, to_ts;
+	uint32_t *const *map;
+	const size_t *nmap;
+	kefu_qa_msgs out;
+	int rc;
+	kefu_err err;
+} reader;
+
+static void *read_part(void *arg)
+{
+	reader *r = arg;
+	sqlite3 *db = r->db;
+	sqlite3_stmt *s = NULL;
+	int own = !db;
+	if (own) {
+		if (sqlite3_open_v2(r->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+		    SQLITE_OK) {
+			r->rc = db_fail(db, &r->err, "qa: read messages");
+			sqlite3_close(db);
+			return NULL;
+		}
+		sqlite3_busy_timeout(db, 10000);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	}
+	if (sqlite3_prepare_v2(db,
+			       "SELECT h, shop_id, agent_id, buyer_id, dir, ts, text FROM messages"
+			       " WHERE h BETWEEN ?3 AND ?4 AND ts BETWEEN ?1 AND ?2",
+			       -1, &s, NULL) != SQLITE_OK) {
+		r->rc = db_fail(db, &r->err, "qa: read messages");
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, r->from_ts);
+	sqlite3_bind_int64(s, 2, r->to_ts);
+	sqlite3_bind_int64(s, 3, r->lo);
+	sqlite3_bind_int64(s, 4, r->hi);
+	int step;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		uint32_t did[3];
+		int ok = 1;
+		for (int d = 0; d < 3; d++) {
+			int64_t id = sqlite3_column_int64(s, 1 + d);
+			did[d] = id >= 0 && (uint64_t)id < r->nmap[d] ? r->map[d][id] : KEFU_NO_ID;
+			if (did[d] == KEFU_NO_ID)
+				ok = 0;
+		}
+		int dir = sqlite3_column_int(s, 4);
+		if (!ok || dir < 0 || dir > 2)
+			continue;
+		const char *t = (const char *)sqlite3_column_text(s, 6);
+		size_t tn = (size_t)sqlite3_column_bytes(s, 6);
+		if (kefu_qa_msgs_add(&r->out, did[0], did[1], did[2], dir, sqlite3_column_int64(s, 5),
+				     sqlite3_column_int64(s, 0), t ? t : "", t ? tn : 0)) {
+			r->rc = kefu_err_set(&r->err, KEFU_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE)
+		r->rc = db_fail(db, &r->err, "qa: read messages");
+out:
+	sqlite3_finalize(s);
+	if (own) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	return NULL;
+}
+
+/* Appends the parts' rows to m (which is empty) in part order. */
+static int merge_parts(kefu_qa_msgs *m, reader *parts, int n)
+{
+	size_t rows = 0, bytes = 0;
+	for (int p = 0; p < n; p++) {
+		rows += parts[p].out.n;
+		bytes += parts[p].out.buf_n;
+	}
+	if (n == 1) {
+		*m = parts[0].out;
+		memset(&parts[0].out, 0, sizeof parts[0].out);
+		return 0;
+	}
+	size_t cap = rows ? rows : 1;
+#define ALLOC(f)                                                                             	if (!(m->f = kefu_malloc(cap * sizeof *m->f)))                                       		return KEFU_ENOMEM;
+	ALLOC(shop) ALLOC(agent) ALLOC(buyer) ALLOC(dir) ALLOC(ts) ALLOC(ref) ALLOC(off) ALLOC(len)
+#undef ALLOC
+	m->cap = cap;
+	if (!(m->buf = kefu_malloc(bytes + 1)))
+		return KEFU_ENOMEM;
+	m->buf_cap = bytes + 1;
+	for (int p = 0; p < n; p++) {
+		kefu_qa_msgs *x = &parts[p].out;
+		size_t k = m->n;
+#define COPY(f)                                                                              	if (x->n)                                                                            		memcpy(m->f + k, x->f, x->n * sizeof *m->f);
+		COPY(shop) COPY(agent) COPY(buyer) COPY(dir) COPY(ts) COPY(ref) COPY(len)
+#undef COPY
+		for (size_t i = 0; i < x->n; i++)
+			m->off[k + i] = x->off[i] + m->buf_n;
+		if (x->buf_n)
+			memcpy(m->buf + m->buf_n, x->buf, x->buf_n);
+		m->buf_n += x->buf_n;
+		m->n += x->n;
+		kefu_qa_msgs_clear(x);
+	}
+	m->buf[m->buf_n] = '\0';
+	return 0;
+}
+
 int kefu_qa_store_load_msgs(kefu_store *st, const kefu_dataset *ds, int64_t from_ts, int64_t to_ts,
-			    kefu_qa_msgs *msgs, kefu_err *err)
+			    int threads, kefu_qa_msgs *msgs, kefu_err *err)
 {
 	sqlite3 *db = kefu_store_sqlite(st);
 	uint32_t *map[3] = {NULL, NULL, NULL};
 	size_t nmap[3] = {0, 0, 0};
 	sqlite3_stmt *s = NULL;
-	int rc = 0;
-	if ((rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL)) != SQLITE_OK)
+	reader *parts = NULL;
+	pthread_t *tids = NULL;
+	int rc = 0, nparts = 1;
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail(db, err, "qa: read");
 	if ((rc = dim_map(db, "dim_shop", ds->shops, &map[0], &nmap[0], err)) ||
 	    (rc = dim_map(db, "dim_agent", ds->agents, &map[1], &nmap[1], err)) ||
 	    (rc = dim_map(db, "dim_buyer", ds->buyers, &map[2], &nmap[2], err)))
 		goto done;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT h, shop_id, agent_id, buyer_id, dir, ts, text FROM messages"
-			       " WHERE ts BETWEEN ?1 AND ?2",
-			       -1, &s, NULL) != SQLITE_OK) {
+	int64_t lo = INT64_MIN, hi = INT64_MAX;
+	if (sqlite3_prepare_v2(db, "SELECT min(h), max(h) FROM messages", -1, &s,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
 		rc = db_fail(db, err, "qa: read messages");
 		goto done;
 	}
-	sqlite3_bind_int64(s, 1, from_ts);
-	sqlite3_bind_int64(s, 2, to_ts);
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t id[3];
-		uint32_t did[3];
-		int ok = 1;
-		for (int d = 0; d < 3; d++) {
-			id[d] = sqlite3_column_int64(s, 1 + d);
-			did[d] = id[d] >= 0 && (uint64_t)id[d] < nmap[d] ? map[d][id[d]] : KEFU_NO_ID;
-			if (did[d] == KEFU_NO_ID)
-				ok = 0;
-		}
-		if (!ok)
-			continue;
-		int dir = sqlite3_column_int(s, 4);
-		if (dir < 0 || dir > 2)
-			continue;
-		const char *t = (const char *)sqlite3_column_text(s, 6);
-		size_t tn = (size_t)sqlite3_column_bytes(s, 6);
-		if (kefu_qa_msgs_add(msgs, did[0], did[1], did[2], dir, sqlite3_column_int64(s, 5),
-				     sqlite3_column_int64(s, 0), t ? t : "", t ? tn : 0)) {
-			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		lo = sqlite3_column_int64(s, 0);
+		hi = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* parts on their own read-only connections (a file store only); each
+	 * part is a range of rowids */
+	const char *path = sqlite3_db_filename(db, "main");
+	if (threads > 1 && path && path[0] && hi > lo)
+		nparts = threads > 8 ? 8 : threads;
+	parts = kefu_calloc((size_t)nparts, sizeof *parts);
+	tids = kefu_calloc((size_t)nparts, sizeof *tids);
+	if (!parts || !tids) {
+		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		goto done;
+	}
+	/* split [lo, hi] evenly (unsigned arithmetic: the range may be wide) */
+	uint64_t span = (uint64_t)hi - (uint64_t)lo;
+	for (int p = 0; p < nparts; p++) {
+		reader *r = &parts[p];
+		r->db = p == 0 ? db : NULL;
+		r->path = path;
+		r->lo = p == 0 ? lo : (int64_t)((uint64_t)lo + span / (uint64_t)nparts * (uint64_t)p);
+		r->hi = p == nparts - 1 ? hi
+					: (int64_t)((uint64_t)lo +
+						    span / (uint64_t)nparts * (uint64_t)(p + 1) - 1);
+		r->from_ts = from_ts;
+		r->to_ts = to_ts;
+		r->map = map;
+		r->nmap = nmap;
+		r->err = (kefu_err)KEFU_ERR_INIT;
+	}
+	int started = 0;
+	for (int p = 1; p < nparts; p++) {
+		if (pthread_create(&tids[p], NULL, read_part, &parts[p]))
+			break;
+		started = p;
+	}
+	read_part(&parts[0]);
+	for (int p = 1; p <= started; p++)
+		pthread_join(tids[p], NULL);
+	for (int p = started + 1; p < nparts; p++)
+		read_part(&parts[p]);
+	for (int p = 0; p < nparts; p++)
+		if (parts[p].rc) {
+			*err = parts[p].err;
+			rc = parts[p].rc;
 			goto done;
 		}
-	}
-	if (step != SQLITE_DONE) {
-		rc = db_fail(db, err, "qa: read messages");
-		goto done;
-	}
-	if (kefu_qa_msgs_sort(msgs))
+	if (merge_parts(msgs, parts, nparts) || kefu_qa_msgs_sort(msgs))
 		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 done:
 	sqlite3_finalize(s);
 	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	for (int p = 0; parts && p < nparts; p++)
+		kefu_qa_msgs_clear(&parts[p].out);
+	kefu_free(parts);
+	kefu_free(tids);
 	for (int d = 0; d < 3; d++)
 		kefu_free(map[d]);
 	return rc;

@@ -402,7 +402,9 @@ static int qa_run(int argc, char **argv)
 	int64_t from_ts = s.ropts.from_day == INT64_MIN ? INT64_MIN
 							: (s.ropts.from_day - 3) * 86400;
 	int64_t to_ts = s.ropts.to_day == INT64_MAX ? INT64_MAX : (s.ropts.to_day + 4) * 86400;
-	if ((rc = kefu_qa_store_load_msgs(st, s.ds, from_ts, to_ts, &msgs, &err))) {
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int threads = o.threads ? o.threads : cpus > 0 ? (int)cpus : 1;
+	if ((rc = kefu_qa_store_load_msgs(st, s.ds, from_ts, to_ts, threads, &msgs, &err))) {
 		rc = err_exit(&err);
 		goto out;
 	}
@@ -412,8 +414,7 @@ static int qa_run(int argc, char **argv)
 	qo.n_shop_settings = s.nvs;
 	qo.from_day = s.ropts.from_day;
 	qo.to_day = s.ropts.to_day;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	qo.threads = o.threads ? o.threads : cpus > 0 ? (int)cpus : 1;
+	qo.threads = threads;
 	if ((rc = kefu_qa_inspect(&qr, s.ds, s.res, &msgs, rs, m, &qo, &err))) {
 		rc = err_exit(&err);
 		goto out;

@@ -252,11 +252,13 @@ int kefu_qa_store_init(struct kefu_store *st, kefu_err *err);
 
 /*
  * Loads the texts of every stored message whose ts is in [from_ts, to_ts]
- * into msgs with dataset ids (names looked up in ds; messages whose names
- * ds does not know are skipped) and sorts them.
+ * into msgs (empty) with dataset ids (names looked up in ds; messages whose
+ * names ds does not know are skipped) and sorts them. With threads > 1 and
+ * a large file store, ranges of rows are read on that many read-only
+ * connections in parallel (each its own read transaction).
  */
 int kefu_qa_store_load_msgs(struct kefu_store *st, const kefu_dataset *ds, int64_t from_ts,
-			    int64_t to_ts, kefu_qa_msgs *msgs, kefu_err *err);
+			    int64_t to_ts, int threads, kefu_qa_msgs *msgs, kefu_err *err);
 
 /*
  * Saves one run (its rules, every chat score, every hit with its message,
