@@ -32,5 +32,6 @@ int cmd_settings(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
+int cmd_qa(int argc, char **argv);
 
 #endif

@@ -24,6 +24,7 @@ static const kefu_command commands[] = {
 	{"report", cmd_report, "KPI report as self-contained HTML, XLSX, CSV or weike JSON"},
 	{"chats", cmd_chats, "one row per chat with its quantities and credited orders"},
 	{"gen", cmd_gen, "generate deterministic synthetic demo/benchmark data"},
+	{"qa", cmd_qa, "quality inspection (客服质检): rules, chat scores, hits, review sample"},
 	{"demo", cmd_demo, "generate demo data, import it and print a weekly KPI report"},
 	{"staff", cmd_staff, "staffing: Erlang, volume forecast and least-cost shift plans"},
 	{NULL, NULL, NULL},
