@@ -540,7 +540,9 @@ static void parse_coverage(vctx *v, kefu_contract *c, const cnode *root)
 		return;
 	}
 	if (!cov || cov->type == N_NULL || (cov->type == N_SEQ && cov->nkids == 0)) {
-		problem(v, cov ? l : root->line, "coverage",
+		long ml = root->line;
+		mget(root, "mode", &ml);
+		problem(v, cov ? l : ml, "coverage",
 			"missing: a partial contract needs its daily windows, e.g. [\"18:00-09:00\"]");
 		return;
 	}

@@ -33,5 +33,11 @@ int cmd_gen(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_staff(int argc, char **argv);
 int cmd_qa(int argc, char **argv);
+int cmd_contract(int argc, char **argv);
+int cmd_bill(int argc, char **argv);
+int cmd_ledger(int argc, char **argv);
+int cmd_pay(int argc, char **argv);
+int cmd_payroll(int argc, char **argv);
+int cmd_margin(int argc, char **argv);
 
 #endif

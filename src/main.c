@@ -27,6 +27,12 @@ static const kefu_command commands[] = {
 	{"qa", cmd_qa, "quality inspection (客服质检): rules, chat scores, hits, review sample"},
 	{"demo", cmd_demo, "generate demo data, import it and print a weekly KPI report"},
 	{"staff", cmd_staff, "staffing: Erlang, volume forecast and least-cost shift plans"},
+	{"contract", cmd_contract, "check, add, list or show outsourcing contracts"},
+	{"bill", cmd_bill, "invoices of a contract's billing periods from the verified KPIs"},
+	{"ledger", cmd_ledger, "balances and journal of the double-entry ledger"},
+	{"pay", cmd_pay, "record a merchant's payment (receivable, prepaid balance)"},
+	{"payroll", cmd_payroll, "agents' pay for a month from the roster's pay plans"},
+	{"margin", cmd_margin, "invoiced minus allocated payroll per contract and month"},
 	{NULL, NULL, NULL},
 };
 
