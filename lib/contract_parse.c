@@ -12,6 +12,7 @@
 #include <libfyaml.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kefu/record.h"
@@ -1075,9 +1076,37 @@ static void parse_problem(kefu_contract_problems *probs, long line, const char *
 	}
 }
 
-static void diag_quiet(struct fy_diag *d, void *user, const char *buf, size_t len)
+/* libfyaml reports through the diag output callback as
+ * "<input>:LINE:COL: error: MESSAGE"; the first error is kept. */
+typedef struct yaml_diag {
+	long line, col;
+	char msg[256];
+} yaml_diag;
+
+static void diag_keep(struct fy_diag *d, void *user, const char *buf, size_t len)
 {
-	(void)d, (void)user, (void)buf, (void)len;
+	yaml_diag *yd = user;
+	(void)d;
+	if (yd->msg[0] || len == 0)
+		return;
+	char tmp[512];
+	snprintf(tmp, sizeof tmp, "%.*s", (int)(len < sizeof tmp ? len : sizeof tmp - 1), buf);
+	char *e = strstr(tmp, ": error: ");
+	if (!e)
+		return;
+	*e = '\0';
+	snprintf(yd->msg, sizeof yd->msg, "%s", e + 9);
+	size_t ml = strlen(yd->msg);
+	while (ml && (yd->msg[ml - 1] == '\n' || yd->msg[ml - 1] == '\r'))
+		yd->msg[--ml] = '\0';
+	char *c2 = strrchr(tmp, ':');
+	if (c2) {
+		yd->col = strtol(c2 + 1, NULL, 10);
+		*c2 = '\0';
+		char *c1 = strrchr(tmp, ':');
+		if (c1)
+			yd->line = strtol(c1 + 1, NULL, 10);
+	}
 }
 
 int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const char *file,
@@ -1107,21 +1136,22 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 			root->line = 1;
 	} else {
 		struct fy_diag_cfg dc;
+		yaml_diag yd = {0, 0, ""};
 		fy_diag_cfg_default(&dc);
 		dc.fp = NULL;
-		dc.output_fn = diag_quiet;
+		dc.output_fn = diag_keep;
+		dc.user = &yd;
+		dc.colorize = false;
 		struct fy_diag *diag = fy_diag_create(&dc);
-		struct fy_parse_cfg pc = {NULL, FYPCF_QUIET | FYPCF_COLLECT_DIAG, NULL, diag};
+		struct fy_parse_cfg pc = {NULL, FYPCF_QUIET, NULL, diag};
 		struct fy_document *doc =
 			diag ? fy_document_build_from_string(&pc, text + start, n - start) : NULL;
 		if (!doc) {
-			void *it = NULL;
-			struct fy_diag_error *de = diag ? fy_diag_errors_iterate(diag, &it) : NULL;
-			long line = de ? (long)de->line + 1 : 1;
-			const char *msg = de && de->msg ? de->msg : "not valid YAML";
+			long line = yd.line > 0 ? yd.line : 1;
+			const char *msg = yd.msg[0] ? yd.msg : "not valid YAML";
 			parse_problem(probs, line, msg);
 			kefu_err_set(err, KEFU_EPARSE, "%s", msg);
-			kefu_err_at(err, file ? file : "", line, de ? (long)de->column + 1 : 0);
+			kefu_err_at(err, file ? file : "", line, yd.col);
 			if (diag)
 				fy_diag_destroy(diag);
 			return KEFU_EPARSE;
