@@ -545,6 +545,14 @@ oom:
 	return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 }
 
+/* A numeric cell (table cells start empty). */
+static void cell_num(kefu_cell *c, int64_t v)
+{
+	c->empty = 0;
+	c->num = v;
+	c->den = 1;
+}
+
 /* ------------------------------------------------------ invoice table */
 
 int kefu_invoice_table(kefu_table **out, const kefu_contract *c, const kefu_invoice *v,
@@ -586,7 +594,7 @@ int kefu_invoice_table(kefu_table **out, const kefu_contract *c, const kefu_invo
 			for (int k = 0; k < 4; k++)
 				if (kefu_cell_set_text(&r[k], texts[k], strlen(texts[k])))
 					goto oom;
-			r[4].num = inv->rev;
+			cell_num(&r[4], inv->rev);
 			if (kefu_cell_set_text(&r[5], issue, strlen(issue)) ||
 			    kefu_cell_set_text(&r[6], due, strlen(due)))
 				goto oom;
@@ -595,7 +603,7 @@ int kefu_invoice_table(kefu_table **out, const kefu_contract *c, const kefu_invo
 			if (kefu_cell_set_text(&r[7], label, strlen(label)) ||
 			    kefu_cell_set_text(&r[8], type, strlen(type)))
 				goto oom;
-			r[9].num = l ? l->amount_fen : inv->total_fen;
+			cell_num(&r[9], l ? l->amount_fen : inv->total_fen);
 			const char *metric = "", *target = "";
 			buf[0] = '\0';
 			if (l && l->kind == KEFU_LINE_SLA && l->sla >= 0 && (size_t)l->sla < c->n_sla) {

@@ -174,6 +174,14 @@ int kefu_contract_store_ids(kefu_store *st, char ***ids, size_t *n, kefu_err *er
 	return 0;
 }
 
+/* A numeric cell (table cells start empty). */
+static void cell_num(kefu_cell *c, int64_t v)
+{
+	c->empty = 0;
+	c->num = v;
+	c->den = 1;
+}
+
 /* ------------------------------------------------------------- invoices */
 
 static void period_text(char *buf, size_t cap, int y, int m)
@@ -636,7 +644,7 @@ int kefu_billing_list_table(kefu_store *st, const char *contract, kefu_table **o
 		for (int i = 0; i < 6; i++)
 			if (kefu_cell_set_text(&r[i], texts[i], strlen(texts[i])))
 				goto oom;
-		r[6].num = sqlite3_column_int64(s, 6);
+		cell_num(&r[6], sqlite3_column_int64(s, 6));
 		const char *status = (const char *)sqlite3_column_text(s, 7);
 		if (kefu_cell_set_text(&r[7], status, strlen(status)))
 			goto oom;

@@ -200,6 +200,7 @@ static int query_table(kefu_store *st, kefu_table **out, const char *title, cons
 				if (kefu_cell_set_text(&r[i], v ? v : "", v ? strlen(v) : 0))
 					goto oom;
 			} else {
+				r[i].empty = 0;
 				r[i].num = sqlite3_column_int64(s, (int)i);
 				r[i].den = 1;
 			}

@@ -90,6 +90,14 @@ int kefu_payroll_compute(kefu_pay_line **out, size_t *n, const kefu_dataset *ds,
 	return 0;
 }
 
+/* A numeric cell (table cells start empty). */
+static void cell_num(kefu_cell *c, int64_t v)
+{
+	c->empty = 0;
+	c->num = v;
+	c->den = 1;
+}
+
 static int set_text(kefu_cell *c, kefu_str s)
 {
 	return kefu_cell_set_text(c, s.p, s.n);
@@ -123,15 +131,15 @@ int kefu_payroll_table(kefu_table **out, const kefu_dataset *ds, const kefu_pay_
 			vendor = kefu_dict_get(ds->vendors, ds->roster.vendor[row]);
 		if (set_text(&r[0], kefu_dict_get(ds->agents, v[i].agent)) || set_text(&r[1], vendor))
 			goto oom;
-		r[2].num = v[i].active_days;
-		r[3].num = v[i].month_days;
-		r[4].num = v[i].base_month_fen;
-		r[5].num = v[i].base_fen;
-		r[6].num = v[i].sales_fen;
-		r[7].num = v[i].rate.num;
+		cell_num(&r[2], v[i].active_days);
+		cell_num(&r[3], v[i].month_days);
+		cell_num(&r[4], v[i].base_month_fen);
+		cell_num(&r[5], v[i].base_fen);
+		cell_num(&r[6], v[i].sales_fen);
+		cell_num(&r[7], v[i].rate.num);
 		r[7].den = v[i].rate.den;
-		r[8].num = v[i].commission_fen;
-		r[9].num = v[i].total_fen;
+		cell_num(&r[8], v[i].commission_fen);
+		cell_num(&r[9], v[i].total_fen);
 	}
 	*out = t;
 	return 0;
@@ -208,6 +216,8 @@ fail:
 	return rc;
 }
 
+#define WEIGHT 720720 /* lcm(1..16) */
+
 int kefu_margin_table(kefu_table **out, kefu_store *st, const kefu_contract *const *cs,
 		      size_t ncs, const kefu_dataset *ds, const kefu_kpi_result *res,
 		      const kefu_pay_line *pay, size_t npay, int y, int m, kefu_err *err)
@@ -246,10 +256,15 @@ int kefu_margin_table(kefu_table **out, kefu_store *st, const kefu_contract *con
 		const kefu_chat *ch = &res->chats[i];
 		if (!ch->received || ch->day < first || ch->day >= next || ch->agent >= nagents)
 			continue;
-		total[ch->agent]++;
+		/* a chat on a shop of k contracts counts 1/k for each (exact for
+		 * k <= 16 with weights in units of 1/720720) */
+		int64_t k = 0;
 		for (size_t c = 0; c < ncs; c++)
+			k += in[(size_t)ch->shop * ncs + c];
+		total[ch->agent] += WEIGHT;
+		for (size_t c = 0; k && c < ncs; c++)
 			if (in[(size_t)ch->shop * ncs + c])
-				per[(size_t)ch->agent * ncs + c]++;
+				per[(size_t)ch->agent * ncs + c] += WEIGHT / k;
 	}
 	if (kefu_table_new(&t, "margin")) {
 		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
@@ -284,12 +299,12 @@ int kefu_margin_table(kefu_table **out, kefu_store *st, const kefu_contract *con
 			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 			goto done;
 		}
-		r[3].num = invoiced;
-		r[4].num = cost;
-		r[5].num = invoiced - cost;
-		r[6].num = invoiced - cost;
+		cell_num(&r[3], invoiced);
+		cell_num(&r[4], cost);
+		cell_num(&r[5], invoiced - cost);
+		cell_num(&r[6], invoiced - cost);
 		r[6].den = invoiced;
-		r[6].empty = invoiced == 0;
+		r[6].empty = invoiced <= 0;
 	}
 	kefu_table_add_meta(t, "allocation",
 			    "each agent's payroll is allocated to contracts by the agent's share of "

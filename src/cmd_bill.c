@@ -98,6 +98,14 @@ static int write_table(kefu_table *t, char **outs, int nouts, const char *format
 	return kpi_write_outputs(t, outs, nouts, format, zh, 0);
 }
 
+/* A numeric cell (table cells start empty). */
+static void cell_num(kefu_cell *c, int64_t v)
+{
+	c->empty = 0;
+	c->num = v;
+	c->den = 1;
+}
+
 /* The vendor's chats of the period and whether each was used. */
 static int chats_table(kefu_table **out, const kefu_billing_data *d, const uint8_t *cls)
 {
@@ -136,12 +144,12 @@ static int chats_table(kefu_table **out, const kefu_billing_data *d, const uint8
 		    kefu_cell_set_text(&r[3], day, strlen(day)) ||
 		    kefu_cell_set_text(&r[4], ts, strlen(ts)))
 			goto fail;
-		r[5].num = ch->received;
-		r[6].num = ch->inquiry;
-		r[7].num = ch->converted;
-		r[8].num = ch->first_resp_s;
+		cell_num(&r[5], ch->received);
+		cell_num(&r[6], ch->inquiry);
+		cell_num(&r[7], ch->converted);
+		cell_num(&r[8], ch->first_resp_s);
 		r[8].empty = ch->first_resp_s < 0;
-		r[9].num = cls[i] == KEFU_CHAT_COVERED;
+		cell_num(&r[9], cls[i] == KEFU_CHAT_COVERED);
 	}
 	*out = t;
 	return 0;
