@@ -448,8 +448,15 @@ int kefu_billing_compute(kefu_invoice **out, size_t *n, const kefu_contract *c,
 		}
 		int ok = meets(r->op, num, den, r->target);
 		const kefu_sla_amount *am = ok ? &r->bonus : &r->penalty;
-		if (!am->present)
+		if (!am->present) {
+			/* no line, but the statement still shows the KPI */
+			size_t o = strlen(notes);
+			kpi_text(t, sizeof t, r->metric, num, den);
+			snprintf(notes + o, sizeof notes - o, "%ssla %s %s (target %s): %s, no %s",
+				 o ? "; " : "", mn, t, r->target_text, ok ? "met" : "missed",
+				 ok ? "bonus" : "penalty");
 			continue;
+		}
 		int64_t amt = am->is_pct ? kefu_round_div((__int128)base * am->pct.num, am->pct.den)
 					 : am->fen;
 		if (!ok)

@@ -119,11 +119,11 @@ done:
 	return rc;
 }
 
-int kefu_contract_store_get(kefu_store *st, const char *id, kefu_contract **out, kefu_err *err)
+int kefu_contract_store_source(kefu_store *st, const char *id, char **text, kefu_err *err)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
-	*out = NULL;
+	*text = NULL;
 	if ((rc = kefu_billing_open(st, err)) ||
 	    (rc = prep(st, &s, "SELECT source FROM billing_contracts WHERE id=?1", err)))
 		return rc;
@@ -135,9 +135,21 @@ int kefu_contract_store_get(kefu_store *st, const char *id, kefu_contract **out,
 			return kefu_err_set(err, KEFU_ENOTFOUND, "no contract '%s' in the store", id);
 		return db_fail(st, err, "contract");
 	}
-	rc = kefu_contract_parse(out, (const char *)sqlite3_column_text(s, 0),
-				 (size_t)sqlite3_column_bytes(s, 0), id, NULL, err);
+	*text = kefu_strndup((const char *)sqlite3_column_text(s, 0),
+			     (size_t)sqlite3_column_bytes(s, 0));
 	sqlite3_finalize(s);
+	return *text ? 0 : kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+}
+
+int kefu_contract_store_get(kefu_store *st, const char *id, kefu_contract **out, kefu_err *err)
+{
+	char *text = NULL;
+	*out = NULL;
+	int rc = kefu_contract_store_source(st, id, &text, err);
+	if (rc)
+		return rc;
+	rc = kefu_contract_parse(out, text, strlen(text), id, NULL, err);
+	kefu_free(text);
 	return rc;
 }
 

@@ -216,6 +216,13 @@ int cmd_contract(int argc, char **argv)
 			int64_t through = c->renew_auto ? kefu_contract_term_end(c, c->end_day + 1)
 							: c->end_day;
 			kefu_billing_periods(&ps, &np, c, through, &err);
+			char *text = NULL;
+			if (kefu_contract_store_source(st, args[0], &text, &err) == 0) {
+				fputs(text, stdout);
+				if (text[0] && text[strlen(text) - 1] != '\n')
+					fputc('\n', stdout);
+			}
+			kefu_free(text);
 			printf("# %s: %s, vendor %s, %zu billing period%s in the %sterm:\n", c->id,
 			       c->merchant, c->vendor, np, np == 1 ? "" : "s",
 			       c->renew_auto ? "first two terms (auto renewal) of the " : "");

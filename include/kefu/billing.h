@@ -141,6 +141,8 @@ int kefu_contract_store_add(kefu_store *st, const char *text, size_t n, const ch
 			    int replace, int *added, kefu_contract_problems *probs, kefu_err *err);
 /* Loads and parses a stored contract; KEFU_ENOTFOUND if unknown. */
 int kefu_contract_store_get(kefu_store *st, const char *id, kefu_contract **out, kefu_err *err);
+/* The stored source text of a contract (caller frees with kefu_free). */
+int kefu_contract_store_source(kefu_store *st, const char *id, char **text, kefu_err *err);
 /* Every stored contract id, sorted; the caller frees each and the array. */
 int kefu_contract_store_ids(kefu_store *st, char ***ids, size_t *n, kefu_err *err);
 
