@@ -601,6 +601,7 @@ static void parse_term(vctx *v, kefu_contract *c, const cnode *root)
 	if (!t || t->type != N_MAP) {
 		problem(v, t ? l : root->line, "term",
 			t ? "expected {kind, start, ...}" : "missing");
+		c->end_day = INT64_MIN;
 		return;
 	}
 	v->last_line = l;
@@ -609,8 +610,10 @@ static void parse_term(vctx *v, kefu_contract *c, const cnode *root)
 	int ok = get_day(v, t, "term", "start", 1, &c->start_day) == 0;
 	int r = get_enum(v, t, "term", "renew", 0, renew);
 	c->renew_auto = r == 1;
-	if (kind < 0)
+	if (kind < 0) {
+		c->end_day = INT64_MIN;
 		return;
+	}
 	c->term = (kefu_term_kind)kind;
 	long el = l;
 	int has_end = mget(t, "end", &el) != NULL, has_months = mget(t, "months", NULL) != NULL;
@@ -618,8 +621,10 @@ static void parse_term(vctx *v, kefu_contract *c, const cnode *root)
 	if (kind == KEFU_TERM_EVENT) {
 		if (has_months)
 			problem(v, el, "term.months", "an event term takes end:, not months:");
-		if (get_day(v, t, "term", "end", 1, &c->end_day) || !ok)
+		if (get_day(v, t, "term", "end", 1, &c->end_day) || !ok) {
+			c->end_day = INT64_MIN;
 			return;
+		}
 		if (c->end_day < c->start_day) {
 			sget(v, t, "term", "end", 0, &el);
 			problem(v, el, "term.end", "end is before start");
@@ -645,6 +650,8 @@ static void parse_term(vctx *v, kefu_contract *c, const cnode *root)
 	c->months = (int)months;
 	if (ok && months > 0)
 		c->end_day = kefu_add_months(c->start_day, c->months) - 1;
+	if (!ok)
+		c->end_day = INT64_MIN; /* no term: events are not checked against it */
 }
 
 static void parse_tiers(vctx *v, kefu_contract *c, const cnode *fee, long fee_line)
@@ -1148,7 +1155,7 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 			diag ? fy_document_build_from_string(&pc, text + start, n - start) : NULL;
 		if (!doc) {
 			long line = yd.line > 0 ? yd.line : 1;
-			const char *msg = yd.msg[0] ? yd.msg : "not valid YAML";
+			const char *msg = yd.msg[0] ? yd.msg : "empty, or not a YAML document";
 			parse_problem(probs, line, msg);
 			kefu_err_set(err, KEFU_EPARSE, "%s", msg);
 			kefu_err_at(err, file ? file : "", line, yd.col);
