@@ -158,12 +158,6 @@ fail:
 	return -1;
 }
 
-static unsigned kinds_of(const kefu_contract *c)
-{
-	return c->prepay ? (1u << KEFU_INV_PREPAY_FIXED) | (1u << KEFU_INV_PREPAY_VAR)
-			 : 1u << KEFU_INV_POSTPAY;
-}
-
 /* Kinds whose natural issue day is <= through. */
 static unsigned due_kinds(const kefu_contract *c, const kefu_period *p, int64_t through)
 {
@@ -232,13 +226,25 @@ static int bill_one(bill_session *s, const bill_opts *o, int64_t today)
 		goto out;
 	}
 	if (!o->dry) {
+		/* an invoice is recorded from its issue date on; before that it is a
+		 * preview (a postpay month is not invoiced while it runs) */
 		kefu_record_stats rs = {0};
-		if (kefu_billing_record(s->st, c, &p, inv, n, kinds_of(c), today, &rs, &err)) {
+		unsigned due = due_kinds(c, &p, today);
+		if (kefu_billing_record(s->st, c, &p, inv, n, due, today, &rs, &err)) {
 			cli_print_err(&err);
 			ret = cli_exit_for(err.code);
 			goto out;
 		}
 		print_stats(&rs, 0);
+		for (size_t i = 0; i < n; i++)
+			if (!(due & (1u << inv[i].kind))) {
+				char d[16];
+				kefu_day_format(inv[i].issue_day, d);
+				fprintf(stderr,
+					"kefu: bill: %s is not due before %s: shown as a preview, not "
+					"recorded\n",
+					inv[i].id, d);
+			}
 	} else {
 		print_stats(NULL, 1);
 	}

@@ -69,6 +69,12 @@ ledger_ok "first bill"; expect "transfers" "$transfers" 1
 grep -q "0 invoices issued, 0 credit notes, 0 ledger transfers, 1 unchanged" "$TMP/jan2.err" \
   && ok || bad "second bill adds nothing: $(cat "$TMP/jan2.err")"
 ledger_ok "second bill"; expect "transfers" "$transfers" 1
+# a month still running is a preview, not an invoice
+"$KEFU" bill --db "$DB" --contract HY-2023-017 --period 2023-02 --today 2023-02-15 \
+  > /dev/null 2> "$TMP/feb.err"
+grep -q "HY-2023-017-2023-02-P-r1 is not due before 2023-03-01" "$TMP/feb.err" \
+  && grep -q "0 invoices issued" "$TMP/feb.err" && ok || bad "preview: $(cat "$TMP/feb.err")"
+ledger_ok "preview"; expect "transfers" "$transfers" 1
 # which chats were inside coverage
 "$KEFU" bill --db "$DB" --contract HY-2023-017 --period 2023-01 --chats --format csv \
   > "$TMP/chats.csv" 2>/dev/null
