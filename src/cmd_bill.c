@@ -41,6 +41,8 @@ static void help(FILE *out)
 		"      --chats            print the vendor's chats of the period with whether each\n"
 		"                         was inside the coverage windows (used) or not\n"
 		"      --list             invoices and credit notes in the store\n"
+		"      --invoice ID       show (and write the statement of) only this invoice of\n"
+		"                         the period, e.g. the prepay fixed one\n"
 		"      --format FMT       table (default), json, csv or html (the statement 对账单)\n"
 		"  -o FILE                write to FILE; the extension picks the format: .txt .csv\n"
 		"                         .json .html .xlsx (may repeat)\n"
@@ -186,7 +188,7 @@ static void print_stats(const kefu_record_stats *rs, int dry)
 }
 
 typedef struct bill_opts {
-	const char *db, *contract, *period, *through, *today, *format;
+	const char *db, *contract, *period, *through, *today, *format, *invoice;
 	int all, dry, chats, list, zh;
 	char *outs[16];
 	int nouts;
@@ -247,6 +249,27 @@ static int bill_one(bill_session *s, const bill_opts *o, int64_t today)
 			}
 	} else {
 		print_stats(NULL, 1);
+	}
+	if (o->invoice) { /* one invoice of the period: its own statement */
+		size_t k2 = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!strcmp(inv[i].id, o->invoice)) {
+				kefu_invoice tmp = inv[k2];
+				inv[k2] = inv[i];
+				inv[i] = tmp;
+				k2 = 1;
+				break;
+			}
+		}
+		if (!k2) {
+			cli_errorf("%s is not a current invoice of contract %s for %s", o->invoice, c->id,
+				   o->period);
+			ret = KEFU_EXIT_FAIL;
+			goto out;
+		}
+		for (size_t i = 1; i < n; i++)
+			kefu_free(inv[i].lines);
+		n = 1;
 	}
 	if (o->chats) {
 		if (chats_table(&t, &d, cls)) {
@@ -373,7 +396,8 @@ int cmd_bill(int argc, char **argv)
 		O_CHATS,
 		O_LIST,
 		O_FORMAT,
-		O_ZH
+		O_ZH,
+		O_INVOICE
 	};
 	static const struct option longopts[] = {
 		{"db", required_argument, NULL, O_DB},
@@ -387,6 +411,7 @@ int cmd_bill(int argc, char **argv)
 		{"list", no_argument, NULL, O_LIST},
 		{"format", required_argument, NULL, O_FORMAT},
 		{"zh", no_argument, NULL, O_ZH},
+		{"invoice", required_argument, NULL, O_INVOICE},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -409,6 +434,7 @@ int cmd_bill(int argc, char **argv)
 		case O_LIST: o.list = 1; break;
 		case O_FORMAT: o.format = optarg; break;
 		case O_ZH: o.zh = 1; break;
+		case O_INVOICE: o.invoice = optarg; break;
 		case 'o':
 			if (o.nouts >= 16)
 				return cli_usage_error("bill", "too many -o options");
@@ -432,6 +458,8 @@ int cmd_bill(int argc, char **argv)
 					       "DATE, or --list");
 	if (o.period && !o.contract)
 		return cli_usage_error("bill", "--period needs --contract ID");
+	if (o.invoice && !o.period)
+		return cli_usage_error("bill", "--invoice needs --contract ID --period YYYY-MM");
 	if (o.all && !o.through)
 		return cli_usage_error("bill", "--all needs --through YYYY-MM-DD");
 	if (o.all && o.contract)

@@ -100,6 +100,11 @@ grep -q "8 invoices issued, 0 credit notes, 8 ledger transfers, 2 unchanged" "$T
   && ok || bad "bill --all counts: $(cat "$TMP/all.err")"
 expect "PP Jan variable" "$(csv_col "$TMP/all.csv" total_fen 'PP-1-2023-01-V-r1')" 3200
 grep -q "PP-1-2023-02-V" "$TMP/all.csv" && bad "empty variable invoice" || ok
+# the statement of one invoice of a prepay period
+"$KEFU" bill --db "$DB" --contract PP-1 --period 2023-01 --invoice PP-1-2023-01-V-r1 \
+  -o "$TMP/v.html" 2>/dev/null || bad "statement of one invoice"
+grep -q "PP-1-2023-01-V-r1" "$TMP/v.html" && ! grep -q "PP-1-2023-01-F-r1" "$TMP/v.html" \
+  && ok || bad "one invoice in the statement"
 ledger_ok "bill --all"; expect "transfers" "$transfers" 10
 "$KEFU" bill --db "$DB" --all --through 2023-05-01 --today 2023-05-01 > /dev/null 2> "$TMP/all2.err"
 grep -q "0 invoices issued, 0 credit notes, 0 ledger transfers" "$TMP/all2.err" \
