@@ -575,7 +575,8 @@ int kefu_invoice_table(kefu_table **out, const kefu_contract *c, const kefu_invo
 		{"due", "到期日", KEFU_T_TEXT},       {"line", "项目", KEFU_T_TEXT},
 		{"type", "费用类别", KEFU_T_TEXT},    {"amount_fen", "金额", KEFU_T_FEN},
 		{"metric", "指标", KEFU_T_TEXT},      {"kpi", "指标值", KEFU_T_TEXT},
-		{"target", "目标", KEFU_T_TEXT},
+		{"target", "目标", KEFU_T_TEXT},      {"kpi_num", "指标分子", KEFU_T_INT},
+		{"kpi_den", "指标分母", KEFU_T_INT},
 	};
 	static const char *const kind_names[] = {"postpay", "prepay-fixed", "prepay-variable"};
 	kefu_table *t = NULL;
@@ -623,6 +624,10 @@ int kefu_invoice_table(kefu_table **out, const kefu_contract *c, const kefu_invo
 			    kefu_cell_set_text(&r[11], buf, strlen(buf)) ||
 			    kefu_cell_set_text(&r[12], target, strlen(target)))
 				goto oom;
+			if (metric[0]) { /* the exact KPI: num/den */
+				cell_num(&r[13], l->kpi_num);
+				cell_num(&r[14], l->kpi_den);
+			}
 		}
 		if (inv->notes[0]) {
 			char key[200];

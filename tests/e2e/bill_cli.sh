@@ -58,6 +58,7 @@ expect "base" "$(csv_col "$TMP/jan.csv" amount_fen 'base 6 x 4500.00 x 16/31')" 
 expect "tier 1" "$(csv_col "$TMP/jan.csv" amount_fen 'commission tier 1')" 1300
 expect "sla kpi used" "$(csv_col "$TMP/jan.csv" kpi 'sla first_resp_s')" 25.00
 expect "sla amount" "$(csv_col "$TMP/jan.csv" amount_fen 'sla first_resp_s')" -27871
+expect "sla kpi exact" "$(csv_col "$TMP/jan.csv" kpi_num 'sla first_resp_s')/$(csv_col "$TMP/jan.csv" kpi_den 'sla first_resp_s')" 50/2
 expect "conv kpi used" "$(csv_col "$TMP/jan.csv" kpi 'sla conv_rate')" 100.00%
 expect "total" "$(csv_col "$TMP/jan.csv" amount_fen ',total,')" 1380912
 expect "issue" "$(csv_col "$TMP/jan.csv" issue ',total,')" 2023-02-01
