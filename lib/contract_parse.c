@@ -706,7 +706,7 @@ static void parse_tiers(vctx *v, kefu_contract *c, const cnode *fee, long fee_li
 		}
 		if (tier->to_fen <= tier->from_fen)
 			problem(v, tl, p, "tier is empty or reversed: to must be above from");
-		if (i > 0) {
+		if (c->n_tiers > 1) {
 			const kefu_tier *pt = &c->tiers[c->n_tiers - 2];
 			if (pt->to_fen == INT64_MAX)
 				problem(v, tl, p, "a tier after the open-ended tier (only the last tier "
@@ -1116,6 +1116,31 @@ static void diag_keep(struct fy_diag *d, void *user, const char *buf, size_t len
 	}
 }
 
+/* Offset of the first byte that is not valid UTF-8 or is a control
+ * character YAML does not allow, or n. */
+static size_t utf8_invalid_at(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		unsigned char c = s[i];
+		/* YAML's c-printable: no C0 controls but TAB, LF, CR; no DEL; no C1 but NEL */
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F ||
+		    (c == 0xC2 && i + 1 < n && s[i + 1] >= 0x80 && s[i + 1] <= 0x9F && s[i + 1] != 0x85))
+			return i;
+		size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		if (len == 0 || i + len > n || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4))
+			return i;
+		for (size_t k = 1; k < len; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return i;
+		if ((len == 3 && c == 0xE0 && s[i + 1] < 0xA0) || (len == 3 && c == 0xED && s[i + 1] >= 0xA0) ||
+		    (len == 4 && c == 0xF0 && s[i + 1] < 0x90) || (len == 4 && c == 0xF4 && s[i + 1] >= 0x90))
+			return i;
+		i += len;
+	}
+	return n;
+}
+
 int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const char *file,
 			kefu_contract_problems *probs, kefu_err *err)
 {
@@ -1126,6 +1151,18 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 	if (n >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
 		i = 3;
 	size_t start = i;
+	/* contracts are UTF-8 text; checked before any parser sees them (libfyaml
+	 * 0.7.12 leaks on some malformed scalars with invalid bytes) */
+	size_t bad = utf8_invalid_at((const unsigned char *)text, n);
+	if (bad < n) {
+		long ln = 1;
+		for (size_t k = 0; k < bad; k++)
+			ln += text[k] == '\n';
+		parse_problem(probs, ln, "not valid UTF-8 text or a control character (save the contract as UTF-8)");
+		kefu_err_set(err, KEFU_EPARSE, "not valid UTF-8 text or a control character (save the contract as UTF-8)");
+		kefu_err_at(err, file ? file : "", ln, 0);
+		return KEFU_EPARSE;
+	}
 	while (i < n && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n'))
 		i++;
 	if (i < n && text[i] == '{') {
@@ -1142,6 +1179,28 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 		if (root)
 			root->line = 1;
 	} else {
+		/* libfyaml 0.7.12 can loop forever scanning some malformed directives;
+		 * a contract has no use for them, so a line starting with '%' is
+		 * refused before the parser sees it */
+		long ln = 1;
+		const unsigned char *u = (const unsigned char *)text;
+		for (size_t k = start; k < n; k++) {
+			/* at column 0 after any YAML line break: LF, CR, NEL, LS, PS */
+			int bol = k == start || u[k - 1] == '\n' || u[k - 1] == '\r' ||
+				  (k >= start + 2 && u[k - 1] == 0x85 && u[k - 2] == 0xC2) ||
+				  (k >= start + 3 && (u[k - 1] == 0xA8 || u[k - 1] == 0xA9) &&
+				   u[k - 2] == 0x80 && u[k - 3] == 0xE2);
+			if (bol && text[k] == '%') {
+				const char *msg = "YAML directives (lines starting with %) are not "
+						  "supported in contract files";
+				parse_problem(probs, ln, msg);
+				kefu_err_set(err, KEFU_EPARSE, "%s", msg);
+				kefu_err_at(err, file ? file : "", ln, 1);
+				return KEFU_EPARSE;
+			}
+			if (text[k] == '\n')
+				ln++;
+		}
 		struct fy_diag_cfg dc;
 		yaml_diag yd = {0, 0, ""};
 		fy_diag_cfg_default(&dc);
@@ -1151,8 +1210,22 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 		dc.colorize = false;
 		struct fy_diag *diag = fy_diag_create(&dc);
 		struct fy_parse_cfg pc = {NULL, FYPCF_QUIET, NULL, diag};
+		/* line breaks normalized to LF (CRLF files from Windows editors; libfyaml
+		 * 0.7.12 also fails to read back, and leaks, some scalars broken by a
+		 * lone CR) */
+		char *lf = kefu_malloc(n - start + 1);
+		size_t m = 0;
+		for (size_t k = start; lf && k < n; k++) {
+			if (text[k] == '\r') {
+				lf[m++] = '\n';
+				if (k + 1 < n && text[k + 1] == '\n')
+					k++;
+			} else {
+				lf[m++] = text[k];
+			}
+		}
 		struct fy_document *doc =
-			diag ? fy_document_build_from_string(&pc, text + start, n - start) : NULL;
+			diag && lf ? fy_document_build_from_string(&pc, lf, m) : NULL;
 		if (!doc) {
 			long line = yd.line > 0 ? yd.line : 1;
 			const char *msg = yd.msg[0] ? yd.msg : "empty, or not a YAML document";
@@ -1161,10 +1234,16 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 			kefu_err_at(err, file ? file : "", line, yd.col);
 			if (diag)
 				fy_diag_destroy(diag);
+			kefu_free(lf);
 			return KEFU_EPARSE;
 		}
-		root = from_fy(fy_document_root(doc), 1);
+		/* only a mapping can be a contract; other roots are not read at all
+		 * (libfyaml 0.7.12 leaks reading back some malformed root scalars) */
+		struct fy_node *rn = fy_document_root(doc);
+		root = rn && fy_node_get_type(rn) == FYNT_MAPPING ? from_fy(rn, 1)
+								   : cnode_new(N_SEQ, 1);
 		fy_document_destroy(doc);
+		kefu_free(lf);
 		fy_diag_destroy(diag);
 	}
 	if (!root)
