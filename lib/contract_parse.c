@@ -1157,7 +1157,7 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 	if (bad < n) {
 		long ln = 1;
 		for (size_t k = 0; k < bad; k++)
-			ln += text[k] == '\n';
+			ln += text[k] == '\n' || (text[k] == '\r' && text[k + 1] != '\n');
 		parse_problem(probs, ln, "not valid UTF-8 text or a control character (save the contract as UTF-8)");
 		kefu_err_set(err, KEFU_EPARSE, "not valid UTF-8 text or a control character (save the contract as UTF-8)");
 		kefu_err_at(err, file ? file : "", ln, 0);
@@ -1198,7 +1198,7 @@ int kefu_contract_parse(kefu_contract **out, const char *text, size_t n, const c
 				kefu_err_at(err, file ? file : "", ln, 1);
 				return KEFU_EPARSE;
 			}
-			if (text[k] == '\n')
+			if (text[k] == '\n' || (text[k] == '\r' && (k + 1 >= n || text[k + 1] != '\n')))
 				ln++;
 		}
 		struct fy_diag_cfg dc;

@@ -258,6 +258,38 @@ static void test_syntax_errors(void **state)
 	kefu_contract_problems_clear(&p);
 }
 
+/* Input libfyaml must not see, and CRLF files keep their line numbers. */
+static void test_text_checks(void **state)
+{
+	(void)state;
+	const struct {
+		const char *text;
+		long line;
+		const char *part;
+	} cases[] = {
+		{"id: X\nmerchant: \xff\n", 2, "UTF-8"},
+		{"id: X\n\nmerchant: a\x01b\n", 3, "control character"},
+		{"%YAML 1.2\n---\nid: X\n", 1, "directives"},
+		{"id: X\r%TAG ! x\n", 2, "directives"},
+		{"id: X\r\nmerchant: m\r\ncolour: 1\r\n", 3, "unknown key"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		kefu_contract *c = NULL;
+		kefu_contract_problems p = {0};
+		kefu_err err = KEFU_ERR_INIT;
+		const char *t = cases[i].text;
+		assert_int_equal(kefu_contract_parse(&c, t, strlen(t), "t", &p, &err), KEFU_EPARSE);
+		assert_null(c);
+		assert_true(p.n >= 1);
+		size_t k = 0;
+		while (k < p.n && !strstr(p.v[k].reason, cases[i].part))
+			k++;
+		assert_true(k < p.n);
+		assert_int_equal(p.v[k].line, cases[i].line);
+		kefu_contract_problems_clear(&p);
+	}
+}
+
 static void test_terms(void **state)
 {
 	(void)state;
@@ -293,7 +325,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_spec_contract), cmocka_unit_test(test_bad_fixture),
 		cmocka_unit_test(test_more_problems), cmocka_unit_test(test_missing_everything),
-		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_terms),
+		cmocka_unit_test(test_syntax_errors), cmocka_unit_test(test_text_checks),
+		cmocka_unit_test(test_terms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
