@@ -23,7 +23,7 @@ int bill_session_open(bill_session *s, const char *db, const char *cmd)
 		cli_errorf("out of memory");
 		return KEFU_EXIT_FAIL;
 	}
-	int rc = kefu_store_open(&s->st, path, &err);
+	int rc = kefu_store_open_ex(&s->st, path, KEFU_STORE_NOCREATE, &err);
 	free(path);
 	if (rc || kefu_billing_open(s->st, &err)) {
 		cli_print_err(&err);
