@@ -236,12 +236,19 @@ static int post_invoice(kefu_store *st, const kefu_contract *c, const kefu_invoi
 	size_t n = 0;
 	char prepaid[96];
 	snprintf(prepaid, sizeof prepaid, "prepaid:%s", c->id);
-	int64_t bal = 0, use = 0;
+	int64_t bal = 0, recv = 0, use = 0;
 	if (inv->total_fen > 0) {
-		if ((rc = kefu_ledger_balance(st, prepaid, &bal, err)))
+		char racc[96];
+		snprintf(racc, sizeof racc, "receivable:%s", c->id);
+		if ((rc = kefu_ledger_balance(st, prepaid, &bal, err)) ||
+		    (rc = kefu_ledger_balance(st, racc, &recv, err)))
 			return rc;
-		/* prepaid is a liability: a credit balance is money held */
-		use = -bal > 0 ? (-bal < inv->total_fen ? -bal : inv->total_fen) : 0;
+		/* what the merchant does not yet owe: first a credit already on the
+		 * receivable (e.g. from a credit note), then the prepaid balance (a
+		 * liability: a credit balance is money held) */
+		int64_t need = inv->total_fen - (recv < 0 ? -recv : 0);
+		if (need > 0 && -bal > 0)
+			use = -bal < need ? -bal : need;
 	}
 	snprintf(p[n].account, sizeof p[n].account, "%s", prepaid);
 	p[n++].amount_fen = use;

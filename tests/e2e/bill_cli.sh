@@ -146,5 +146,22 @@ expect "HY payroll" "$(csv_col "$TMP/margin.csv" payroll_fen 'HY-2023-017,')" $(
 expect "HY margin" "$(csv_col "$TMP/margin.csv" margin_fen 'HY-2023-017,')" $((1380962 - 380825))
 expect "PP payroll" "$(csv_col "$TMP/margin.csv" payroll_fen 'PP-1,')" 80825
 
+# prepay balance: a payment above what PP-1 owes (Jan F 6000.00 + Jan V 32.00 + Feb..May F
+# 4 x 6000.00 = 30032.00) is kept as prepaid; the June invoice draws on it, the corrected
+# January variable invoice (33.00 after the late order) first uses the 32.00 credited back
+"$KEFU" pay --db "$DB" --contract PP-1 --amount 100000.00 --day 2023-05-20 --id BANK-2 >/dev/null \
+  || bad "prepay payment"
+ledger_ok "prepay payment"
+expect "PP receivable settled" "$(csv_col "$TMP/ledger.csv" balance_fen 'receivable:PP-1')" 0
+expect "PP prepaid" "$(csv_col "$TMP/ledger.csv" balance_fen 'prepaid:PP-1')" -6996800
+"$KEFU" bill --db "$DB" --all --through 2023-06-01 --today 2023-06-01 > /dev/null 2> "$TMP/jun.err"
+grep -q "2 invoices issued, 1 credit note, 3 ledger transfers" "$TMP/jun.err" \
+  && ok || bad "June run: $(cat "$TMP/jun.err")"
+ledger_ok "June run"
+r=$(csv_col "$TMP/ledger.csv" balance_fen 'receivable:PP-1')
+p=$(csv_col "$TMP/ledger.csv" balance_fen 'prepaid:PP-1')
+expect "PP prepaid after June" "$p" $((-6996800 + 600000 + 100))
+expect "PP owes nothing" "$r" 0
+
 echo "bill_cli: $passes passed, $fails failed"
 [ $fails = 0 ]
