@@ -157,6 +157,13 @@ static int chat_covered(const kefu_contract *c, const kefu_billing_data *d, cons
 int kefu_billing_collect(kefu_period_kpi *out, uint8_t *chat_class, const kefu_contract *c,
 			 const kefu_period *p, const kefu_billing_data *d, kefu_err *err)
 {
+	return kefu_billing_collect_ex(out, chat_class, c, p, d, 0, err);
+}
+
+int kefu_billing_collect_ex(kefu_period_kpi *out, uint8_t *chat_class, const kefu_contract *c,
+			    const kefu_period *p, const kefu_billing_data *d, int others,
+			    kefu_err *err)
+{
 	const kefu_dataset *ds = d->ds;
 	const kefu_kpi_result *res = d->res;
 	size_t nshops = kefu_dict_size(ds->shops);
@@ -179,9 +186,10 @@ int kefu_billing_collect(kefu_period_kpi *out, uint8_t *chat_class, const kefu_c
 	 * through a chat of a day outside the period) */
 	for (size_t i = 0; i < res->n_chats; i++) {
 		const kefu_chat *ch = &res->chats[i];
-		if (ch->shop >= nshops || !is_shop[ch->shop] || !agent_of_vendor(ds, ch->agent, vendor))
+		if (ch->shop >= nshops || !is_shop[ch->shop] ||
+		    agent_of_vendor(ds, ch->agent, vendor) == others)
 			continue;
-		covered[i] = (uint8_t)chat_covered(c, d, ch);
+		covered[i] = (uint8_t)(others || chat_covered(c, d, ch));
 		if (ch->day < p->first_day || ch->day > p->last_day)
 			continue;
 		out->chats++;
@@ -210,11 +218,12 @@ int kefu_billing_collect(kefu_period_kpi *out, uint8_t *chat_class, const kefu_c
 		uint32_t shop = ds->ord.shop[i];
 		if (cr->excluded || cr->sale_agent == KEFU_NO_ID || cr->sale_day == INT64_MIN)
 			continue;
-		if (shop >= nshops || !is_shop[shop] || !agent_of_vendor(ds, cr->sale_agent, vendor))
+		if (shop >= nshops || !is_shop[shop] ||
+		    agent_of_vendor(ds, cr->sale_agent, vendor) == others)
 			continue;
 		if (cr->sale_day < p->first_day || cr->sale_day > p->last_day)
 			continue;
-		if (c->mode == KEFU_MODE_PARTIAL &&
+		if (c->mode == KEFU_MODE_PARTIAL && !others &&
 		    (cr->sale_chat == KEFU_NO_ID || cr->sale_chat >= res->n_chats ||
 		     !covered[cr->sale_chat]))
 			continue;
@@ -237,7 +246,8 @@ int kefu_billing_collect(kefu_period_kpi *out, uint8_t *chat_class, const kefu_c
 	/* evals (satisfaction): business day in the period, ts inside coverage */
 	for (size_t i = 0; i < ds->ev.n; i++) {
 		uint32_t shop = ds->ev.shop[i];
-		if (shop >= nshops || !is_shop[shop] || !agent_of_vendor(ds, ds->ev.agent[i], vendor))
+		if (shop >= nshops || !is_shop[shop] ||
+		    agent_of_vendor(ds, ds->ev.agent[i], vendor) == others)
 			continue;
 		const kefu_settings_versions *vs = shop < d->nvs ? &d->vs[shop] : NULL;
 		int64_t day = vs ? kefu_settings_day_of(vs, ds->ev.ts[i])
@@ -250,7 +260,7 @@ int kefu_billing_collect(kefu_period_kpi *out, uint8_t *chat_class, const kefu_c
 			if (s && kefu_settings_excludes(s, b.p, b.n))
 				continue;
 		}
-		if (c->mode == KEFU_MODE_PARTIAL &&
+		if (c->mode == KEFU_MODE_PARTIAL && !others &&
 		    !kefu_contract_covers(c, local_sod(d, shop, day, ds->ev.ts[i])))
 			continue;
 		num[KEFU_SLA_SAT_RATE] += ds->ev.level[i] >= 4;

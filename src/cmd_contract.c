@@ -3,8 +3,10 @@
  * files (settlement.md; YAML or JSON), every problem as file:line: key:
  * reason, and keeps valid ones in the store's billing tables.
  */
+#include "bill_session.h"
 #include "cli_util.h"
 #include "commands.h"
+#include "kpi_session.h"
 #include "kefu/billing.h"
 #include "kefu/contract.h"
 #include "kefu/store.h"
@@ -21,17 +23,24 @@ static void help(FILE *out)
 		"Usage: kefu contract check FILE...\n"
 		"       kefu contract add [--db PATH] [--replace] FILE...\n"
 		"       kefu contract list [--db PATH]\n"
-		"       kefu contract show [--db PATH] ID\n\n"
+		"       kefu contract show [--db PATH] ID\n"
+		"       kefu contract review [--db PATH] [--through DATE] [--margin] ID\n\n"
 		"Contracts between a provider and a merchant (docs/BILLING.md): mode and\n"
 		"coverage windows, term, fee scheme with commission tiers, settlement, SLA\n"
 		"rules and events, as YAML or the same structure as JSON.\n\n"
 		"  check   validate files; every problem is printed as FILE:LINE: KEY: REASON\n"
 		"  add     validate and store (a file with any problem stores nothing)\n"
 		"  list    stored contracts\n"
-		"  show    a stored contract's text and its billing periods\n\n"
+		"  show    a stored contract's text and its billing periods\n"
+		"  review  the renewal review: per period the invoiced total, the provider's KPIs\n"
+		"          against the SLA targets beside the in-house agents' on the same shops;\n"
+		"          with --margin also payroll and margin (the provider's view only)\n\n"
 		"Options:\n"
 		"      --db PATH     the store (default $KEFU_DB, else $XDG_DATA_HOME/kefu/kefu.db)\n"
 		"      --replace     add: replace a stored contract with the same id\n"
+		"      --through DATE  review: periods started by DATE (default: the term's end)\n"
+		"      --margin      review: add payroll and margin\n"
+		"      --format FMT  review: table (default), json or csv; -o FILE (.txt .csv .json)\n"
 		"  -h, --help        show this help\n\n"
 		"Exit status: 0 ok, 1 read error, 2 usage or invalid contract, 5 store error.\n");
 }
@@ -126,23 +135,96 @@ static int each_file(kefu_store *st, int replace, int argc, char **argv)
 	return ret;
 }
 
+static int review(const char *db, const char *id, const char *through_arg, int margin,
+		  const char *format, char **outs, int nouts)
+{
+	kefu_err err = KEFU_ERR_INIT;
+	bill_session s;
+	kefu_contract *c = NULL, **all = NULL;
+	char **ids = NULL;
+	size_t nids = 0, nall = 0;
+	kefu_table *t = NULL;
+	int64_t through;
+	int ret = bill_session_open(&s, db, "contract");
+	if (ret)
+		goto out;
+	if (kefu_contract_store_get(s.st, id, &c, &err)) {
+		cli_print_err(&err);
+		ret = err.code == KEFU_ENOTFOUND ? KEFU_EXIT_FAIL : KEFU_EXIT_STORE;
+		goto out;
+	}
+	if (through_arg) {
+		if (kefu_day_parse(through_arg, strlen(through_arg), &through)) {
+			ret = cli_usage_error("contract", "--through: expected YYYY-MM-DD");
+			goto out;
+		}
+	} else {
+		through = c->renew_auto ? kefu_contract_term_end(c, c->start_day) : c->end_day;
+	}
+	kefu_billing_data d;
+	if ((ret = bill_session_kpi(&s, c->judge_rule, &d)))
+		goto out;
+	if (margin) { /* payroll is allocated over every stored contract */
+		if (kefu_contract_store_ids(s.st, &ids, &nids, &err)) {
+			cli_print_err(&err);
+			ret = KEFU_EXIT_STORE;
+			goto out;
+		}
+		all = calloc(nids + 1, sizeof *all);
+		for (size_t i = 0; all && i < nids; i++)
+			if (kefu_contract_store_get(s.st, ids[i], &all[nall], &err) == 0)
+				nall++;
+	}
+	if (kefu_review_table(&t, s.st, c, &d, through, (const kefu_contract *const *)all, nall,
+			      &err)) {
+		cli_print_err(&err);
+		ret = KEFU_EXIT_FAIL;
+		goto out;
+	}
+	kpi_term_columns = NULL;
+	ret = kpi_write_outputs(t, outs, nouts, format, 0, 0);
+out:
+	kefu_table_free(t);
+	for (size_t i = 0; i < nall; i++)
+		kefu_contract_free(all[i]);
+	free(all);
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	kefu_contract_free(c);
+	bill_session_close(&s);
+	return ret;
+}
+
 int cmd_contract(int argc, char **argv)
 {
-	enum { O_DB = 1000, O_REPLACE };
+	enum { O_DB = 1000, O_REPLACE, O_THROUGH, O_MARGIN, O_FORMAT };
 	static const struct option longopts[] = {
 		{"db", required_argument, NULL, O_DB},
 		{"replace", no_argument, NULL, O_REPLACE},
+		{"through", required_argument, NULL, O_THROUGH},
+		{"margin", no_argument, NULL, O_MARGIN},
+		{"format", required_argument, NULL, O_FORMAT},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *db = NULL;
-	int replace = 0, opt;
+	const char *db = NULL, *through = NULL, *format = "table";
+	char *outs[16];
+	int replace = 0, margin = 0, nouts = 0, opt;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
 		switch (opt) {
 		case O_DB: db = optarg; break;
 		case O_REPLACE: replace = 1; break;
+		case O_THROUGH: through = optarg; break;
+		case O_MARGIN: margin = 1; break;
+		case O_FORMAT: format = optarg; break;
+		case 'o':
+			if (nouts >= 16)
+				return cli_usage_error("contract", "too many -o options");
+			outs[nouts++] = optarg;
+			break;
 		case 'h': help(stdout); return KEFU_EXIT_OK;
 		case ':':
 			return cli_usage_error("contract", "option '%s' needs a value",
@@ -152,7 +234,7 @@ int cmd_contract(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_usage_error("contract", "expected check, add, list or show");
+		return cli_usage_error("contract", "expected check, add, list, show or review");
 	const char *sub = argv[optind++];
 	int nargs = argc - optind;
 	char **args = argv + optind;
@@ -160,6 +242,13 @@ int cmd_contract(int argc, char **argv)
 		if (nargs < 1)
 			return cli_usage_error("contract", "check: expected FILE...");
 		return each_file(NULL, 0, nargs, args);
+	}
+	if (!strcmp(sub, "review")) {
+		if (nargs != 1)
+			return cli_usage_error("contract", "review: expected one contract ID");
+		if (strcmp(format, "table") && strcmp(format, "json") && strcmp(format, "csv"))
+			return cli_usage_error("contract", "--format: expected table, json or csv");
+		return review(db, args[0], through, margin, format, outs, nouts);
 	}
 	if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "show"))
 		return cli_usage_error("contract", "unknown subcommand '%s' (check, add, list, show)",

@@ -163,6 +163,18 @@ static void test_partial_coverage(void **state)
 	assert_int_equal(in, 3);
 	assert_int_equal(out, 1);
 	free(cls);
+	/* the in-house side (renewal review): s1:me's chat with b4 at 21:00, all
+	 * hours, and its 200.00 sale */
+	kefu_period_kpi h;
+	kefu_period pj;
+	kefu_err e2 = KEFU_ERR_INIT;
+	kefu_billing_data dj = data_of(&r);
+	kefu_billing_period(&pj, c, 2023, 1);
+	assert_int_equal(kefu_billing_collect_ex(&h, NULL, c, &pj, &dj, 1, &e2), 0);
+	assert_int_equal(h.chats, 1);
+	assert_int_equal(h.sales_fen, 20000);
+	assert_int_equal(h.num[KEFU_SLA_FIRST_RESP_S], 5);
+	assert_int_equal(h.den[KEFU_SLA_FIRST_RESP_S], 1);
 	/* the invoice: base 13935.48, tier 1 on 1300.00 = 13.00, first_resp
 	 * 25 > 20: -278.71, conv 100% >= 35%: +139.35; sat_rate has no data */
 	kefu_invoice *v;

@@ -79,6 +79,13 @@ typedef struct kefu_billing_data {
 int kefu_billing_collect(kefu_period_kpi *out, uint8_t *chat_class, const kefu_contract *c,
 			 const kefu_period *p, const kefu_billing_data *d, kefu_err *err);
 
+/* The same for the other agents on the contract's shops (the merchant's
+ * in-house agents, every hour) when others = 1: the renewal review's side
+ * by side. */
+int kefu_billing_collect_ex(kefu_period_kpi *out, uint8_t *chat_class, const kefu_contract *c,
+			    const kefu_period *p, const kefu_billing_data *d, int others,
+			    kefu_err *err);
+
 /* ----------------------------------------------------- lines, invoices */
 
 typedef enum kefu_line_kind {
@@ -210,6 +217,18 @@ int kefu_payroll_post(kefu_store *st, const kefu_dataset *ds, const kefu_pay_lin
 int kefu_margin_table(kefu_table **out, kefu_store *st, const kefu_contract *const *cs,
 		      size_t ncs, const kefu_dataset *ds, const kefu_kpi_result *res,
 		      const kefu_pay_line *pay, size_t npay, int y, int m, kefu_err *err);
+
+/* ------------------------------------------------------ renewal review */
+
+/* settlement.md "Renewal review": one row per billing period of c started
+ * by through_day: invoiced total of the current invoices, the provider's
+ * credited sales, and per SLA rule the provider's KPI, met or not, and the
+ * in-house agents' KPI on the same shops (all their hours). With all (the
+ * contracts sharing payroll, as for kefu_margin_table; NULL = none) also
+ * payroll and margin (the provider's view only). */
+int kefu_review_table(kefu_table **out, kefu_store *st, const kefu_contract *c,
+		      const kefu_billing_data *d, int64_t through_day,
+		      const kefu_contract *const *all, size_t nall, kefu_err *err);
 
 /* ---------------------------------------------------------- statements */
 

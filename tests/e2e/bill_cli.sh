@@ -146,6 +146,17 @@ expect "HY payroll" "$(csv_col "$TMP/margin.csv" payroll_fen 'HY-2023-017,')" $(
 expect "HY margin" "$(csv_col "$TMP/margin.csv" margin_fen 'HY-2023-017,')" $((1380962 - 380825))
 expect "PP payroll" "$(csv_col "$TMP/margin.csv" payroll_fen 'PP-1,')" 80825
 
+# renewal review: January, the provider's KPIs (inside coverage) beside the in-house agent's
+"$KEFU" contract review --db "$DB" HY-2023-017 --margin --format csv > "$TMP/review.csv" \
+  || bad "review"
+expect "review periods" "$(tail -n +2 "$TMP/review.csv" | grep -c '^2023-0')" 4
+expect "review invoiced" "$(csv_col "$TMP/review.csv" invoiced_fen '2023-01,')" 1380962
+expect "review first_resp" "$(csv_col "$TMP/review.csv" first_resp_s '2023-01,')" 25
+expect "review first_resp met" "$(csv_col "$TMP/review.csv" first_resp_s_met '2023-01,')" 0
+expect "review in-house first_resp" "$(csv_col "$TMP/review.csv" first_resp_s_inhouse '2023-01,')" 5
+expect "review in-house sales" "$(csv_col "$TMP/review.csv" inhouse_sales_fen '2023-01,')" 20000
+expect "review margin" "$(csv_col "$TMP/review.csv" margin_fen '2023-01,')" $((1380962 - 380825))
+
 # prepay balance: a payment above what PP-1 owes (Jan F 6000.00 + Jan V 32.00 + Feb..May F
 # 4 x 6000.00 = 30032.00) is kept as prepaid; the June invoice draws on it, the corrected
 # January variable invoice (33.00 after the late order) first uses the 32.00 credited back
