@@ -4,9 +4,9 @@
  * side, into one Vectorscan database, so a message is read in one pass
  * whatever the number of patterns (docs/QUALITY.md).
  *
- * Keywords and exceptions are case-insensitive literals (Unicode case
- * folding, so Latin letters of any width fold) reported with their start
- * (SOM_LEFTMOST). A regex is compiled as a single-match pattern: Vectorscan
+ * Keywords and exceptions are literals whose ASCII letters match either
+ * case (Latin case folding; other characters match themselves), reported
+ * with their start (SOM_LEFTMOST). A regex is compiled as a single-match pattern: Vectorscan
  * only says whether the message may match, and PCRE2 (JIT) then finds the
  * exact spans with PCRE2 semantics, on those messages only. Regexes
  * Vectorscan cannot express exactly are compiled in prefilter mode (a
@@ -299,8 +299,10 @@ static int add_owner(pattern *p, uint32_t rule, int role, int side)
 	return 0;
 }
 
-/* A literal as a Vectorscan expression: ASCII other than letters and
- * digits escaped as \xHH; UTF-8 sequences kept. */
+/* A literal as an expression for Vectorscan and PCRE2 alike: ASCII letters
+ * as [xX] classes (Latin case folding, the same in both engines whatever
+ * their Unicode tables), other ASCII escaped as \xHH, UTF-8 sequences kept
+ * (they match themselves only). */
 static char *hs_escape(const char *lit)
 {
 	size_t n = strlen(lit);
@@ -311,9 +313,13 @@ static char *hs_escape(const char *lit)
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)lit[i];
-		if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z')) {
+		if (c >= 0x80 || (c >= '0' && c <= '9')) {
 			out[k++] = (char)c;
+		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			out[k++] = '[';
+			out[k++] = (char)(c | 0x20);
+			out[k++] = (char)(c & ~0x20);
+			out[k++] = ']';
 		} else {
 			out[k++] = '\\';
 			out[k++] = 'x';
@@ -362,8 +368,7 @@ static int compile_side(kefu_qa_matcher *m, int side, kefu_err *err)
 				continue;
 			if (p->type == PAT_LIT) {
 				expr[k] = hs_escape(p->text);
-				flags[k] = HS_FLAG_CASELESS | HS_FLAG_UTF8 | HS_FLAG_UCP |
-					   HS_FLAG_SOM_LEFTMOST;
+				flags[k] = HS_FLAG_UTF8 | HS_FLAG_SOM_LEFTMOST;
 			} else {
 				expr[k] = kefu_strndup(p->text, strlen(p->text));
 				flags[k] = HS_FLAG_UTF8 | HS_FLAG_UCP | HS_FLAG_SINGLEMATCH |
@@ -643,7 +648,7 @@ static int ref_literal(const char *lit, const char *t, size_t n, uint32_t rule, 
 	char *esc = hs_escape(lit);
 	if (!esc)
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-	pcre2_code *re = compile_pcre(esc, PCRE2_CASELESS, err);
+	pcre2_code *re = compile_pcre(esc, 0, err);
 	kefu_free(esc);
 	if (!re)
 		return KEFU_EPARSE;
