@@ -31,17 +31,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	kefu_qa_matcher *m = NULL;
 	kefu_qa_scratch *s = NULL;
+	kefu_qa_reference *refm = NULL;
 	size_t words = 0;
 	for (size_t i = 0; i < rs->n; i++)
 		words += rs->r[i].n_words + rs->r[i].n_except;
-	if (words > 2000 || kefu_qa_matcher_new(&m, rs, &err) || kefu_qa_scratch_new(&s, m, &err))
+	if (words > 2000 || kefu_qa_matcher_new(&m, rs, &err) || kefu_qa_scratch_new(&s, m, &err) ||
+	    kefu_qa_reference_new(&refm, rs, &err))
 		goto out;
 	for (int side = 0; side < 2; side++) {
 		const kefu_qa_match *h;
 		size_t nh, n_ref = 0, cap = 0;
 		kefu_qa_match *ref = NULL;
 		if (kefu_qa_scan(s, (kefu_qa_side)side, msg, mn, &h, &nh, &err) ||
-		    kefu_qa_scan_reference(rs, (kefu_qa_side)side, msg, mn, &ref, &n_ref, &cap, &err))
+		    kefu_qa_scan_reference(refm, (kefu_qa_side)side, msg, mn, &ref, &n_ref, &cap, &err))
 			__builtin_trap();
 		if (n_ref != nh)
 			__builtin_trap();
@@ -52,6 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kefu_free(ref);
 	}
 out:
+	kefu_qa_reference_free(refm);
 	kefu_qa_scratch_free(s);
 	kefu_qa_matcher_free(m);
 	kefu_qa_rules_free(rs);

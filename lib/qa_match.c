@@ -641,83 +641,159 @@ int kefu_qa_scan(kefu_qa_scratch *s, kefu_qa_side side, const char *text, size_t
 
 /* --------------------------------------------------------- reference */
 
-/* Every occurrence of a literal (overlapping ones too), case-insensitive. */
-static int ref_literal(const char *lit, const char *t, size_t n, uint32_t rule, span **a,
-		       size_t *na, size_t *cap, kefu_err *err)
+/* The reference: per rule, one compiled PCRE2 pattern per keyword, per
+ * exception and for the regex, each run on its own. */
+typedef struct ref_rule {
+	pcre2_code **words, **exc, *re;
+} ref_rule;
+
+struct kefu_qa_reference {
+	const kefu_qa_rules *rs;
+	ref_rule *r;
+	pcre2_match_data *md;
+	span *cand, *exc;
+	size_t cap_cand, cap_exc;
+	char *fixed;
+	size_t cap_fixed;
+};
+
+void kefu_qa_reference_free(kefu_qa_reference *ref)
 {
-	char *esc = hs_escape(lit);
-	if (!esc)
-		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-	pcre2_code *re = compile_pcre(esc, 0, err);
-	kefu_free(esc);
-	if (!re)
-		return KEFU_EPARSE;
-	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
-	int rc = md ? 0 : KEFU_ENOMEM;
-	PCRE2_SIZE start = 0;
-	while (!rc && start < n) {
-		if (pcre2_match(re, (PCRE2_SPTR)t, n, start, PCRE2_NO_UTF_CHECK, md, NULL) < 0)
-			break;
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-		rc = push_span(a, na, cap, rule, (uint32_t)ov[0], (uint32_t)ov[1]);
-		start = ov[0] + utf8_char_len(t, n, ov[0]);
+	if (!ref)
+		return;
+	for (size_t i = 0; ref->r && i < ref->rs->n; i++) {
+		for (size_t w = 0; ref->r[i].words && w < ref->rs->r[i].n_words; w++)
+			pcre2_code_free(ref->r[i].words[w]);
+		for (size_t w = 0; ref->r[i].exc && w < ref->rs->r[i].n_except; w++)
+			pcre2_code_free(ref->r[i].exc[w]);
+		kefu_free(ref->r[i].words);
+		kefu_free(ref->r[i].exc);
+		pcre2_code_free(ref->r[i].re);
 	}
-	pcre2_match_data_free(md);
-	pcre2_code_free(re);
-	return rc == KEFU_ENOMEM ? kefu_err_set(err, rc, "out of memory") : rc;
+	kefu_free(ref->r);
+	pcre2_match_data_free(ref->md);
+	kefu_free(ref->cand);
+	kefu_free(ref->exc);
+	kefu_free(ref->fixed);
+	kefu_free(ref);
 }
 
-int kefu_qa_scan_reference(const kefu_qa_rules *rs, kefu_qa_side side, const char *text,
+static pcre2_code *compile_literal(const char *lit, kefu_err *err)
+{
+	char *esc = hs_escape(lit);
+	if (!esc) {
+		kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		return NULL;
+	}
+	pcre2_code *re = compile_pcre(esc, 0, err);
+	kefu_free(esc);
+	return re;
+}
+
+int kefu_qa_reference_new(kefu_qa_reference **out, const kefu_qa_rules *rs, kefu_err *err)
+{
+	*out = NULL;
+	kefu_qa_reference *ref = kefu_calloc(1, sizeof *ref);
+	if (!ref)
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	ref->rs = rs;
+	ref->r = kefu_calloc(rs->n + 1, sizeof *ref->r);
+	ref->md = pcre2_match_data_create(32, NULL);
+	if (!ref->r || !ref->md)
+		goto oom;
+	for (size_t i = 0; i < rs->n; i++) {
+		const kefu_qa_rule *ru = &rs->r[i];
+		ref_rule *rr = &ref->r[i];
+		if (ru->kind != KEFU_QA_KEYWORDS && ru->kind != KEFU_QA_REGEX)
+			continue;
+		rr->words = kefu_calloc(ru->n_words + 1, sizeof *rr->words);
+		rr->exc = kefu_calloc(ru->n_except + 1, sizeof *rr->exc);
+		if (!rr->words || !rr->exc)
+			goto oom;
+		for (size_t w = 0; w < ru->n_words; w++)
+			if (!(rr->words[w] = compile_literal(ru->words[w], err)))
+				goto fail;
+		for (size_t w = 0; w < ru->n_except; w++)
+			if (!(rr->exc[w] = compile_literal(ru->except[w], err)))
+				goto fail;
+		if (ru->kind == KEFU_QA_REGEX && !(rr->re = compile_pcre(ru->pattern, 0, err)))
+			goto fail;
+	}
+	*out = ref;
+	return 0;
+oom:
+	kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+fail:
+	kefu_qa_reference_free(ref);
+	return err->code ? err->code : KEFU_ENOMEM;
+}
+
+/* Every occurrence of a literal (overlapping ones too). */
+static int ref_literal(kefu_qa_reference *ref, const pcre2_code *re, const char *t, size_t n,
+		       uint32_t rule, span **a, size_t *na, size_t *cap)
+{
+	PCRE2_SIZE start = 0;
+	while (start < n) {
+		if (pcre2_match(re, (PCRE2_SPTR)t, n, start, PCRE2_NO_UTF_CHECK, ref->md, NULL) < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ref->md);
+		if (push_span(a, na, cap, rule, (uint32_t)ov[0], (uint32_t)ov[1]))
+			return KEFU_ENOMEM;
+		start = ov[0] + utf8_char_len(t, n, ov[0]);
+	}
+	return 0;
+}
+
+int kefu_qa_scan_reference(kefu_qa_reference *ref, kefu_qa_side side, const char *text,
 			   size_t n, kefu_qa_match **hits, size_t *nhits, size_t *cap,
 			   kefu_err *err)
 {
-	span *cand = NULL, *exc = NULL;
-	size_t nc = 0, cc = 0, ne = 0, ce = 0;
+	const kefu_qa_rules *rs = ref->rs;
+	size_t nc = 0, ne = 0;
 	int rc = 0;
 	*nhits = 0;
 	kefu_qa_scratch tmp;
 	memset(&tmp, 0, sizeof tmp);
+	tmp.fixed = ref->fixed;
+	tmp.cap_fixed = ref->cap_fixed;
 	const char *t = utf8_safe(&tmp, text, n);
+	ref->fixed = tmp.fixed;
+	ref->cap_fixed = tmp.cap_fixed;
 	if (!t)
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	for (size_t r = 0; !rc && r < rs->n; r++) {
 		const kefu_qa_rule *ru = &rs->r[r];
+		const ref_rule *rr = &ref->r[r];
 		if ((ru->kind != KEFU_QA_KEYWORDS && ru->kind != KEFU_QA_REGEX) || ru->side != side)
 			continue;
 		for (size_t w = 0; !rc && w < ru->n_words; w++)
-			rc = ref_literal(ru->words[w], t, n, (uint32_t)r, &cand, &nc, &cc, err);
+			rc = ref_literal(ref, rr->words[w], t, n, (uint32_t)r, &ref->cand, &nc,
+					 &ref->cap_cand);
 		for (size_t w = 0; !rc && w < ru->n_except; w++)
-			rc = ref_literal(ru->except[w], t, n, (uint32_t)r, &exc, &ne, &ce, err);
-		if (!rc && ru->kind == KEFU_QA_REGEX) {
+			rc = ref_literal(ref, rr->exc[w], t, n, (uint32_t)r, &ref->exc, &ne,
+					 &ref->cap_exc);
+		if (!rc && rr->re) {
 			pattern p;
 			memset(&p, 0, sizeof p);
 			owner o = {(uint32_t)r, ROLE_HIT, (uint8_t)side};
 			p.own = &o;
 			p.n_own = 1;
-			if (!(p.re = compile_pcre(ru->pattern, 0, err))) {
-				rc = KEFU_EPARSE;
-				break;
-			}
+			p.re = rr->re;
 			kefu_qa_scratch s;
 			memset(&s, 0, sizeof s);
-			s.md = pcre2_match_data_create(32, NULL);
-			s.cand = cand;
+			s.md = ref->md;
+			s.cand = ref->cand;
 			s.n_cand = nc;
-			s.cap_cand = cc;
-			rc = s.md ? regex_spans(&s, &p, side, t, n) : KEFU_ENOMEM;
-			cand = s.cand;
+			s.cap_cand = ref->cap_cand;
+			rc = regex_spans(&s, &p, side, t, n);
+			ref->cand = s.cand;
 			nc = s.n_cand;
-			cc = s.cap_cand;
-			pcre2_match_data_free(s.md);
-			pcre2_code_free(p.re);
-			if (rc)
-				kefu_err_set(err, rc, "out of memory");
+			ref->cap_cand = s.cap_cand;
 		}
 	}
-	if (!rc && nc && filter_spans(cand, nc, exc, ne, hits, nhits, cap))
-		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-	kefu_free(cand);
-	kefu_free(exc);
-	kefu_free(tmp.fixed);
-	return rc;
+	if (rc)
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	if (nc && filter_spans(ref->cand, nc, ref->exc, ne, hits, nhits, cap))
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	return 0;
 }

@@ -782,14 +782,20 @@ static int qa_scan(int argc, char **argv)
 	} else {
 		kefu_qa_match *h = NULL;
 		size_t nh = 0, cap = 0;
+		kefu_qa_reference *ref = NULL;
+		if (kefu_qa_reference_new(&ref, rs, &err)) {
+			rc = err_exit(&err);
+			goto out;
+		}
 		for (size_t i = 0; i < msgs.n; i++) {
 			if (msgs.dir[i] == KEFU_DIR_S)
 				continue;
-			if (kefu_qa_scan_reference(rs, msgs.dir[i] == KEFU_DIR_B ? KEFU_QA_BUYER
-										 : KEFU_QA_AGENT,
+			if (kefu_qa_scan_reference(ref, msgs.dir[i] == KEFU_DIR_B ? KEFU_QA_BUYER
+										  : KEFU_QA_AGENT,
 						   msgs.buf + msgs.off[i], msgs.len[i], &h, &nh, &cap,
 						   &err)) {
 				kefu_free(h);
+				kefu_qa_reference_free(ref);
 				rc = err_exit(&err);
 				goto out;
 			}
@@ -798,6 +804,7 @@ static int qa_scan(int argc, char **argv)
 			bytes += msgs.len[i];
 		}
 		kefu_free(h);
+		kefu_qa_reference_free(ref);
 	}
 	double dt = mono() - t1;
 	printf("engine %s: %zu messages, %zu bytes, %zu hits, compile %.3f s, scan %.3f s "

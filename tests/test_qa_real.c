@@ -136,8 +136,10 @@ static void run(const corpus *c, kefu_qa_rules *rs, counts *ct, int show)
 	kefu_err err = KEFU_ERR_INIT;
 	kefu_qa_matcher *m = NULL;
 	kefu_qa_scratch *s = NULL;
+	kefu_qa_reference *ref = NULL;
 	assert_int_equal(kefu_qa_matcher_new(&m, rs, &err), 0);
 	assert_int_equal(kefu_qa_scratch_new(&s, m, &err), 0);
+	assert_int_equal(kefu_qa_reference_new(&ref, rs, &err), 0);
 	memset(ct, 0, sizeof *ct);
 	kefu_qa_match *rh = NULL;
 	size_t rcap = 0;
@@ -148,7 +150,7 @@ static void run(const corpus *c, kefu_qa_rules *rs, counts *ct, int show)
 		const kefu_qa_match *h;
 		size_t nh, rn = 0;
 		assert_int_equal(kefu_qa_scan(s, side, t, n, &h, &nh, &err), 0);
-		assert_int_equal(kefu_qa_scan_reference(rs, side, t, n, &rh, &rn, &rcap, &err), 0);
+		assert_int_equal(kefu_qa_scan_reference(ref, side, t, n, &rh, &rn, &rcap, &err), 0);
 		assert_int_equal(rn, nh);
 		for (size_t k = 0; k < nh; k++) {
 			assert_int_equal(rh[k].rule, h[k].rule);
@@ -165,6 +167,7 @@ static void run(const corpus *c, kefu_qa_rules *rs, counts *ct, int show)
 		ct->msgs_hit[c->buyer[i]] += nh > 0;
 	}
 	kefu_free(rh);
+	kefu_qa_reference_free(ref);
 	kefu_qa_scratch_free(s);
 	kefu_qa_matcher_free(m);
 }

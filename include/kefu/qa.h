@@ -154,12 +154,17 @@ int kefu_qa_scan(kefu_qa_scratch *s, kefu_qa_side side, const char *text, size_t
 		 const kefu_qa_match **hits, size_t *nhits, kefu_err *err);
 
 /*
- * The reference: every pattern on its own, one after the other (PCRE2 per
- * keyword, exception and regex), with the same hit semantics. Slow; used
- * by the tests to check the multi-pattern matcher, and by the benchmark.
- * hits is caller-owned (grown with kefu_grow; free with kefu_free).
+ * The reference: every pattern on its own, one after the other (a compiled
+ * PCRE2 pattern per keyword, exception and regex), with the same hit
+ * semantics. Slow; used by the tests and the fuzzer to check the
+ * multi-pattern matcher. The reference borrows rs (keep it alive) and is
+ * used by one thread at a time. hits is caller-owned (grown with
+ * kefu_grow; free with kefu_free).
  */
-int kefu_qa_scan_reference(const kefu_qa_rules *rs, kefu_qa_side side, const char *text,
+typedef struct kefu_qa_reference kefu_qa_reference;
+int kefu_qa_reference_new(kefu_qa_reference **out, const kefu_qa_rules *rs, kefu_err *err);
+void kefu_qa_reference_free(kefu_qa_reference *ref);
+int kefu_qa_scan_reference(kefu_qa_reference *ref, kefu_qa_side side, const char *text,
 			   size_t n, kefu_qa_match **hits, size_t *nhits, size_t *cap,
 			   kefu_err *err);
 
