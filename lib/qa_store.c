@@ -687,8 +687,9 @@ static int table_with(kefu_table **t, const char *title, const colspec *c, size_
 static int cell_text(kefu_cell *c, sqlite3_stmt *s, int i)
 {
 	if (sqlite3_column_type(s, i) == SQLITE_NULL) {
+		int rc = kefu_cell_set_text(c, "", 0);
 		c->empty = 1;
-		return kefu_cell_set_text(c, "", 0);
+		return rc;
 	}
 	const char *p = (const char *)sqlite3_column_text(s, i);
 	return kefu_cell_set_text(c, p ? p : "", (size_t)sqlite3_column_bytes(s, i));
@@ -712,17 +713,242 @@ static const char *sev_name(int64_t v)
 	return v >= 0 && v <= 3 ? kefu_qa_severity_name((kefu_qa_severity)v) : "";
 }
 
+static const colspec chat_cols[] = {
+	{"shop", "店铺", KEFU_T_TEXT},        {"agent", "客服", KEFU_T_TEXT},
+	{"buyer", "买家", KEFU_T_TEXT},       {"day", "日期", KEFU_T_TEXT},
+	{"chat", "会话", KEFU_T_TEXT},        {"score", "质检得分", KEFU_T_INT},
+	{"auto_score", "自动得分", KEFU_T_INT}, {"reviewed", "已复核", KEFU_T_FLAG},
+	{"reviewer", "复核人", KEFU_T_TEXT},  {"points", "扣分", KEFU_T_INT},
+	{"hits", "命中", KEFU_T_INT},         {"rules", "命中规则", KEFU_T_TEXT},
+	{"severity", "最高级别", KEFU_T_TEXT}, {"max_gap_s", "最长响应(秒)", KEFU_T_INT},
+};
+#define N_CHAT_COLS (sizeof chat_cols / sizeof chat_cols[0])
+
+/* The latest manual score of each reviewed chat, by chat key. */
+typedef struct review_map {
+	uint64_t *key; /* 0 = empty */
+	int *score;
+	char **reviewer;
+	size_t cap;
+} review_map;
+
+static void review_map_free(review_map *rm)
+{
+	for (size_t i = 0; rm->reviewer && i < rm->cap; i++)
+		kefu_free(rm->reviewer[i]);
+	kefu_free(rm->key);
+	kefu_free(rm->score);
+	kefu_free(rm->reviewer);
+	memset(rm, 0, sizeof *rm);
+}
+
+static uint64_t key_num(const char *k)
+{
+	uint64_t v = strtoull(k, NULL, 16);
+	return v ? v : 1;
+}
+
+static int review_map_load(sqlite3 *db, review_map *rm, kefu_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	memset(rm, 0, sizeof *rm);
+	if (sqlite3_prepare_v2(db,
+			       "SELECT chat, score, reviewer FROM qa_reviews r WHERE id ="
+			       " (SELECT max(id) FROM qa_reviews r2 WHERE r2.chat = r.chat)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return db_fail(db, err, "qa: reviews");
+	size_t n = 0;
+	int step;
+	rm->cap = 16;
+	rm->key = kefu_calloc(rm->cap, sizeof *rm->key);
+	rm->score = kefu_calloc(rm->cap, sizeof *rm->score);
+	rm->reviewer = kefu_calloc(rm->cap, sizeof *rm->reviewer);
+	if (!rm->key || !rm->score || !rm->reviewer)
+		goto oom;
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((n + 1) * 2 > rm->cap) { /* grow and rehash */
+			review_map big = {NULL, NULL, NULL, rm->cap * 2};
+			big.key = kefu_calloc(big.cap, sizeof *big.key);
+			big.score = kefu_calloc(big.cap, sizeof *big.score);
+			big.reviewer = kefu_calloc(big.cap, sizeof *big.reviewer);
+			if (!big.key || !big.score || !big.reviewer) {
+				review_map_free(&big);
+				goto oom;
+			}
+			for (size_t i = 0; i < rm->cap; i++) {
+				if (!rm->key[i])
+					continue;
+				size_t j = (size_t)(rm->key[i] * 0x9e3779b97f4a7c15ULL) & (big.cap - 1);
+				while (big.key[j])
+					j = (j + 1) & (big.cap - 1);
+				big.key[j] = rm->key[i];
+				big.score[j] = rm->score[i];
+				big.reviewer[j] = rm->reviewer[i];
+				rm->reviewer[i] = NULL;
+			}
+			review_map_free(rm);
+			*rm = big;
+		}
+		const char *k = (const char *)sqlite3_column_text(s, 0);
+		const char *who = (const char *)sqlite3_column_text(s, 2);
+		uint64_t kn = key_num(k ? k : "");
+		size_t j = (size_t)(kn * 0x9e3779b97f4a7c15ULL) & (rm->cap - 1);
+		while (rm->key[j] && rm->key[j] != kn)
+			j = (j + 1) & (rm->cap - 1);
+		if (!rm->key[j])
+			n++;
+		kefu_free(rm->reviewer[j]);
+		rm->key[j] = kn;
+		rm->score[j] = sqlite3_column_int(s, 1);
+		rm->reviewer[j] = kefu_strndup(who ? who : "", who ? strlen(who) : 0);
+		if (!rm->reviewer[j])
+			goto oom;
+	}
+	sqlite3_finalize(s);
+	if (step != SQLITE_DONE) {
+		review_map_free(rm);
+		return db_fail(db, err, "qa: reviews");
+	}
+	return 0;
+oom:
+	sqlite3_finalize(s);
+	review_map_free(rm);
+	return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+}
+
+static long review_find(const review_map *rm, uint64_t kn)
+{
+	if (!rm->cap)
+		return -1;
+	size_t j = (size_t)(kn * 0x9e3779b97f4a7c15ULL) & (rm->cap - 1);
+	while (rm->key[j]) {
+		if (rm->key[j] == kn)
+			return (long)j;
+		j = (j + 1) & (rm->cap - 1);
+	}
+	return -1;
+}
+
+/* Report order (shop, agent, day, buyer names in byte order): the dataset's
+ * ids follow the byte order of the names, so the sort uses ids. */
+int kefu_qa_report_result(kefu_table **out, kefu_store *st, const kefu_dataset *ds,
+			  const kefu_kpi_result *res, const kefu_qa_rules *rs,
+			  const kefu_qa_result *qr, const kefu_qa_filter *f, kefu_err *err)
+{
+	*out = NULL;
+	review_map rm;
+	kefu_table *t = NULL;
+	kefu_key3 *k = NULL;
+	size_t *hit_at = NULL;
+	char *rules = NULL;
+	size_t rules_cap = 0;
+	uint8_t *seen = NULL;
+	int rc = kefu_qa_store_init(st, err);
+	if (rc || (rc = review_map_load(kefu_store_sqlite(st), &rm, err)))
+		return rc;
+	uint32_t shop_id = KEFU_NO_ID, agent_id = KEFU_NO_ID;
+	int no_rows = 0;
+	if (f->shop && kefu_dict_find(ds->shops, f->shop, strlen(f->shop), &shop_id))
+		no_rows = 1;
+	if (f->agent && kefu_dict_find(ds->agents, f->agent, strlen(f->agent), &agent_id))
+		no_rows = 1;
+	if ((rc = table_with(&t, "kefu qa chats", chat_cols, N_CHAT_COLS)))
+		goto oom;
+	k = kefu_malloc((qr->n_chats + 1) * sizeof *k);
+	hit_at = kefu_malloc((qr->n_chats + 2) * sizeof *hit_at);
+	seen = kefu_calloc(rs->n + 1, 1);
+	if (!k || !hit_at || !seen)
+		goto oom;
+	for (size_t i = 0, h = 0; i <= qr->n_chats; i++) {
+		while (h < qr->n_hits && qr->hits[h].chat < i)
+			h++;
+		hit_at[i] = h;
+	}
+	size_t nk = 0;
+	for (size_t i = 0; !no_rows && i < qr->n_chats; i++) {
+		const kefu_qa_chat *q = &qr->chats[i];
+		const kefu_chat *c = &res->chats[q->chat];
+		if (c->day < f->from_day || c->day > f->to_day || (f->shop && c->shop != shop_id) ||
+		    (f->agent && c->agent != agent_id) ||
+		    (f->min_severity >= 0 && (q->max_severity == 255 || q->max_severity < f->min_severity)))
+			continue;
+		/* (shop, agent) | (day, buyer): day offset keeps the order of signed days */
+		k[nk++] = (kefu_key3){(uint64_t)c->shop << 32 | c->agent,
+				      ((uint64_t)c->day + (1ULL << 31)) << 32 | c->buyer, (uint32_t)i, 0};
+	}
+	if (kefu_sort_key3(k, nk))
+		goto oom;
+	for (size_t x = 0; x < nk; x++) {
+		size_t i = k[x].idx;
+		const kefu_qa_chat *q = &qr->chats[i];
+		const kefu_chat *c = &res->chats[q->chat];
+		char key[16];
+		kefu_str sn = kefu_dict_get(ds->shops, c->shop), an = kefu_dict_get(ds->agents, c->agent),
+			 bn = kefu_dict_get(ds->buyers, c->buyer);
+		kefu_qa_chat_key(sn, an, bn, c->day, key);
+		long rv = review_find(&rm, key_num(key));
+		/* rule ids hit, in rule order */
+		size_t len = 0;
+		memset(seen, 0, rs->n + 1);
+		for (size_t h = hit_at[i]; h < hit_at[i + 1]; h++)
+			seen[qr->hits[h].rule] = 1;
+		for (size_t r = 0; r < rs->n; r++) {
+			if (!seen[r])
+				continue;
+			size_t idn = strlen(rs->r[r].id);
+			if (kefu_grow((void **)&rules, &rules_cap, len + idn + 2, 1))
+				goto oom;
+			if (len)
+				rules[len++] = ' ';
+			memcpy(rules + len, rs->r[r].id, idn);
+			len += idn;
+		}
+		kefu_cell *row;
+		const char *sv = q->max_severity == 255 ? "" : sev_name(q->max_severity);
+		const char *who = rv >= 0 ? rm.reviewer[rv] : "";
+		if ((rc = kefu_table_add_row(t, &row)) ||
+		    (rc = kefu_cell_set_text(&row[0], sn.p, sn.n)) ||
+		    (rc = kefu_cell_set_text(&row[1], an.p, an.n)) ||
+		    (rc = kefu_cell_set_text(&row[2], bn.p, bn.n)) || (rc = cell_day(&row[3], c->day)) ||
+		    (rc = kefu_cell_set_text(&row[4], key, 12)) ||
+		    (rc = kefu_cell_set_text(&row[8], who, strlen(who))) ||
+		    (rc = kefu_cell_set_text(&row[11], rules ? rules : "", len)) ||
+		    (rc = kefu_cell_set_text(&row[12], sv, strlen(sv))))
+			goto oom;
+		row[8].empty = rv < 0;
+		row[11].empty = len == 0;
+		int64_t v[] = {rv >= 0 ? rm.score[rv] : q->score, q->score, rv >= 0, 0, q->points,
+			       q->hits};
+		for (int c2 = 0; c2 < 6; c2++) {
+			if (c2 == 3)
+				continue;
+			row[5 + c2].empty = 0;
+			row[5 + c2].num = v[c2];
+		}
+		row[13].empty = 0;
+		row[13].num = q->max_gap_s;
+	}
+	kefu_free(k);
+	kefu_free(hit_at);
+	kefu_free(rules);
+	kefu_free(seen);
+	review_map_free(&rm);
+	*out = t;
+	return 0;
+oom:
+	rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	kefu_free(k);
+	kefu_free(hit_at);
+	kefu_free(rules);
+	kefu_free(seen);
+	review_map_free(&rm);
+	kefu_table_free(t);
+	return rc;
+}
+
 int kefu_qa_report_chats(kefu_table **out, kefu_store *st, const kefu_qa_filter *f, kefu_err *err)
 {
-	static const colspec cols[] = {
-		{"shop", "店铺", KEFU_T_TEXT},        {"agent", "客服", KEFU_T_TEXT},
-		{"buyer", "买家", KEFU_T_TEXT},       {"day", "日期", KEFU_T_TEXT},
-		{"chat", "会话", KEFU_T_TEXT},        {"score", "质检得分", KEFU_T_INT},
-		{"auto_score", "自动得分", KEFU_T_INT}, {"reviewed", "已复核", KEFU_T_FLAG},
-		{"reviewer", "复核人", KEFU_T_TEXT},  {"points", "扣分", KEFU_T_INT},
-		{"hits", "命中", KEFU_T_INT},         {"rules", "命中规则", KEFU_T_TEXT},
-		{"severity", "最高级别", KEFU_T_TEXT}, {"max_gap_s", "最长响应(秒)", KEFU_T_INT},
-	};
+	const colspec *cols = chat_cols;
 	*out = NULL;
 	int64_t run;
 	int rc = resolve_run(st, f, &run, err);
@@ -742,7 +968,7 @@ int kefu_qa_report_chats(kefu_table **out, kefu_store *st, const kefu_qa_filter 
 		" JOIN dim_agent a ON a.id = c.agent_id JOIN dim_buyer b ON b.id = c.buyer_id"
 		LATEST_REVIEW " WHERE" CHAT_FILTER " AND (?6 < 0 OR c.severity >= ?6)"
 		" ORDER BY s.name, a.name, c.day, b.name";
-	if ((rc = table_with(&t, "kefu qa chats", cols, sizeof cols / sizeof cols[0])))
+	if ((rc = table_with(&t, "kefu qa chats", cols, N_CHAT_COLS)))
 		goto oom;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = db_fail(db, err, "qa: report");

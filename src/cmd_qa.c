@@ -431,8 +431,9 @@ static int qa_run(int argc, char **argv)
 	if ((rc = fill_filter("qa run", &o, &f)))
 		goto out;
 	f.run_id = run_id;
-	rc = !strcmp(o.by, "agent") ? kefu_qa_report_agents(&t, st, &f, &err)
-				    : kefu_qa_report_chats(&t, st, &f, &err);
+	rc = !strcmp(o.by, "agent")
+		     ? kefu_qa_report_agents(&t, st, &f, &err)
+		     : kefu_qa_report_result(&t, st, s.ds, s.res, rs, qr, &f, &err);
 	if (rc) {
 		rc = err_exit(&err);
 		goto out;

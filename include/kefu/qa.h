@@ -293,6 +293,12 @@ typedef struct kefu_qa_filter {
  * reviewed, points, hits, rules, severity), manual scores applied. */
 int kefu_qa_report_chats(kefu_table **out, struct kefu_store *st, const kefu_qa_filter *f,
 			 kefu_err *err);
+/* The same table as kefu_qa_report_chats for a run just computed, built
+ * from the result in memory instead of read back from the store (manual
+ * reviews are read from the store and applied). */
+int kefu_qa_report_result(kefu_table **out, struct kefu_store *st, const kefu_dataset *ds,
+			  const kefu_kpi_result *res, const kefu_qa_rules *rs,
+			  const kefu_qa_result *qr, const kefu_qa_filter *f, kefu_err *err);
 /* One row per (shop, agent, day) — or per ISO week, month or the whole
  * range with f->per, summed from the days like the KPI rollup (columns
  * period, from, to instead of day) — with chats, chats with hits,

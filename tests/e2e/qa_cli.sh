@@ -65,6 +65,16 @@ expect_exit 1 "qa report before any run" "$KEFU" qa report --db "$DB"
 expect_exit 0 "qa run" "$KEFU" qa run --db "$DB" --rules "$TMP/rules.yaml" --format csv
 cp "$TMP/out" "$TMP/chats.csv"
 grep -q "6 chats" "$TMP/err" && ok || bad "run reports the chat count"
+# the run's table (built in memory) equals the stored report, in CSV and JSON
+expect_exit 0 "qa report csv" "$KEFU" qa report --db "$DB" --format csv
+cmp -s "$TMP/out" "$TMP/chats.csv" && ok || bad "qa run output = qa report output (csv)"
+expect_exit 0 "qa run json" "$KEFU" qa run --db "$DB" --rules "$TMP/rules.yaml" --format json
+nosettings() { awk '/"settings": \{/{skip=1} !skip{print} skip&&/\}/{skip=0}' "$1"; }
+nosettings "$TMP/out" > "$TMP/run.json"
+expect_exit 0 "qa report json" "$KEFU" qa report --db "$DB" --format json
+nosettings "$TMP/out" > "$TMP/report.json"
+grep -q '"score"' "$TMP/run.json" && cmp -s "$TMP/report.json" "$TMP/run.json" && ok ||
+  bad "qa run output = qa report output (json)"
 check "$TMP/chats.csv" score "店A,店A:小美,buyer1,2024-03-01" 73
 check "$TMP/chats.csv" rules "店A,店A:小美,buyer1,2024-03-01" "adlaw off slow"
 check "$TMP/chats.csv" severity "店A,店A:小美,buyer1,2024-03-01" critical
