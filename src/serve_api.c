@@ -32,6 +32,7 @@ typedef struct sel {
 	const char *agents[256];
 	size_t n_agents;
 	const char *from, *to, *by, *per, *format, *report, *excel;
+	const char *buyer, *day; /* messages of one chat */
 	int bad;
 	char why[160];
 } sel;
@@ -81,6 +82,10 @@ static void sel_put(sel *s, const char *key, const char *val)
 		s->report = val;
 	else if (!strcmp(key, "excel"))
 		s->excel = val;
+	else if (!strcmp(key, "buyer"))
+		s->buyer = val;
+	else if (!strcmp(key, "day"))
+		s->day = val;
 	else
 		sel_bad(s, "unknown parameter '%.60s'", key);
 }
@@ -276,6 +281,8 @@ static void report(serve_req *q, serve_resp *r, sel *s, int chats)
 {
 	if (s->format || s->report || s->excel)
 		return serve_error(r, 400, "format, report and excel belong to /export");
+	if (s->buyer || s->day)
+		return serve_error(r, 400, "buyer and day belong to /messages");
 	kefu_table *t = NULL;
 	if (build_table(q, r, s, chats, &t))
 		return;
@@ -336,6 +343,8 @@ static int render_xlsx(serve_resp *r, const kefu_table *t)
 
 static void h_export(serve_req *q, serve_resp *r, sel *s)
 {
+	if (s->buyer || s->day)
+		return serve_error(r, 400, "buyer and day belong to /messages");
 	const char *fmt = s->format ? s->format : "csv";
 	const char *rep = s->report ? s->report : "kpi";
 	int chats = !strcmp(rep, "chats");
@@ -373,7 +382,7 @@ static void h_export(serve_req *q, serve_resp *r, sel *s)
 static void h_shops(serve_req *q, serve_resp *r, sel *s)
 {
 	if (s->n_shops || s->n_agents || s->from || s->to || s->by || s->per || s->format ||
-	    s->report || s->excel)
+	    s->report || s->excel || s->buyer || s->day)
 		return serve_error(r, 400, "no parameters expected");
 	kefu_err err = KEFU_ERR_INIT;
 	serve_snap *snap = serve_data_acquire(&q->ctx->data, q->st, &err);
@@ -407,7 +416,7 @@ static void h_shops(serve_req *q, serve_resp *r, sel *s)
  * selection, business days from/to, in each shop's time zone. */
 static void h_hourly(serve_req *q, serve_resp *r, sel *s)
 {
-	if (s->by || s->per || s->format || s->report || s->excel)
+	if (s->by || s->per || s->format || s->report || s->excel || s->buyer || s->day)
 		return serve_error(r, 400, "hourly takes shop, agent, from and to");
 	kefu_err err = KEFU_ERR_INIT;
 	kefu_report_opts ro = KEFU_REPORT_OPTS_INIT;
@@ -479,7 +488,7 @@ static void h_hourly(serve_req *q, serve_resp *r, sel *s)
 static void h_settings(serve_req *q, serve_resp *r, sel *s)
 {
 	if (s->n_shops > 1 || s->n_agents || s->from || s->to || s->by || s->per || s->format ||
-	    s->report || s->excel)
+	    s->report || s->excel || s->buyer || s->day)
 		return serve_error(r, 400, "settings takes at most one shop");
 	const char *only = s->n_shops ? s->shops[0] : NULL;
 	if (only && !kefu_tenancy_shop_visible(q->user, only))
@@ -511,6 +520,72 @@ static void h_settings(serve_req *q, serve_resp *r, sel *s)
 	}
 	sqlite3_finalize(st);
 	set_json(r, 200, json_pack("{s:o}", "settings", rows));
+}
+
+/* The messages of one chat (shop, agent, buyer, business day), with their
+ * text, read from the store after the tenancy check of shop and agent. */
+static void h_messages(serve_req *q, serve_resp *r, sel *s)
+{
+	if (s->n_shops != 1 || s->n_agents != 1 || !s->buyer || !s->day || s->from || s->to ||
+	    s->by || s->per || s->format || s->report || s->excel)
+		return serve_error(r, 400, "messages takes one shop, agent, buyer and day");
+	int64_t day;
+	if (kefu_day_parse(s->day, strlen(s->day), &day))
+		return serve_error(r, 400, "day: expected YYYY-MM-DD");
+	kefu_err err = KEFU_ERR_INIT;
+	serve_snap *snap = serve_data_acquire(&q->ctx->data, q->st, &err);
+	if (!snap)
+		return serve_error(r, 503, "data not available");
+	kefu_report_opts ro = KEFU_REPORT_OPTS_INIT;
+	uint32_t *sh = NULL, *ag = NULL, shop_id;
+	kefu_selection req = {s->shops, 1, s->agents, 1};
+	int rc = kefu_tenancy_scope(q->user, snap->s.ds, &req, &ro, &sh, &ag, &err);
+	sqlite3_stmt *st = NULL;
+	if (rc) {
+		serve_error(r, rc == KEFU_EFORBIDDEN ? 403 : 500, rc == KEFU_EFORBIDDEN ? "forbidden" : "internal error");
+		goto cleanup;
+	}
+	if (ro.n_shops != 1 || ro.n_agents != 1 ||
+	    kefu_dict_find(snap->s.ds->shops, s->shops[0], strlen(s->shops[0]), &shop_id)) {
+		serve_error(r, 404, "no such chat");
+		goto cleanup;
+	}
+	const kefu_settings *set = kefu_settings_at(&snap->s.vs[shop_id], day);
+	int64_t t0 = kefu_day_start(set->tz, set->day_split_s, day);
+	int64_t t1 = kefu_day_start(set->tz, set->day_split_s, day + 1);
+	sqlite3 *db = kefu_store_sqlite(q->st);
+	if (sqlite3_prepare_v2(db,
+			       "SELECT m.ts, m.dir, m.text FROM messages m"
+			       " JOIN dim_shop s ON s.id = m.shop_id JOIN dim_agent a ON a.id = m.agent_id"
+			       " JOIN dim_buyer b ON b.id = m.buyer_id"
+			       " WHERE s.name = ?1 AND a.name = ?2 AND b.name = ?3 AND m.ts >= ?4 AND m.ts < ?5"
+			       " ORDER BY m.ts, m.h",
+			       -1, &st, NULL)) {
+		serve_error(r, 500, "messages not available");
+		goto cleanup;
+	}
+	sqlite3_bind_text(st, 1, s->shops[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->agents[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->buyer, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, t0);
+	sqlite3_bind_int64(st, 5, t1);
+	json_t *rows = json_array();
+	static const char *const dirs[] = {"B", "S", "A"};
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char ts[64];
+		kefu_ts_format(set->tz, sqlite3_column_int64(st, 0), ts);
+		int dir = sqlite3_column_int(st, 1);
+		const char *text = (const char *)sqlite3_column_text(st, 2);
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "ts", ts, "dir",
+						      dirs[dir >= 0 && dir < 3 ? dir : 0], "text",
+						      text ? text : ""));
+	}
+	set_json(r, 200, json_pack("{s:o}", "messages", rows));
+cleanup:
+	sqlite3_finalize(st);
+	free(sh);
+	free(ag);
+	serve_data_release(&q->ctx->data, snap);
 }
 
 /* --------------------------------------------------------------- users */
@@ -631,6 +706,8 @@ static const route routes[] = {
 	{"GET", "shops/*/hourly", F_AUTH, h_hourly, 1},
 	{"GET", "shops/*/export", F_AUTH, h_export, 1},
 	{"GET", "hourly", F_AUTH, h_hourly, 0},
+	{"GET", "messages", F_AUTH, h_messages, 0},
+	{"GET", "shops/*/messages", F_AUTH, h_messages, 1},
 	{"GET", "settings", F_AUTH, h_settings, 0},
 	{"GET", "export", F_AUTH, h_export, 0},
 	{"POST", "export", F_AUTH | F_CSRF, h_export, 0},
