@@ -142,6 +142,23 @@ int kefu_user_validate(const kefu_user *u, kefu_err *err)
 	return 0;
 }
 
+int kefu_auth_cost_parse(const char *name, kefu_auth_opts *o)
+{
+	if (!strcmp(name, "interactive")) {
+		o->opslimit = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+		o->memlimit = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+	} else if (!strcmp(name, "moderate")) {
+		o->opslimit = crypto_pwhash_OPSLIMIT_MODERATE;
+		o->memlimit = crypto_pwhash_MEMLIMIT_MODERATE;
+	} else if (!strcmp(name, "min")) {
+		o->opslimit = crypto_pwhash_OPSLIMIT_MIN;
+		o->memlimit = crypto_pwhash_MEMLIMIT_MIN;
+	} else {
+		return KEFU_EINVAL;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- hashing */
 
 struct kefu_auth {

@@ -77,6 +77,11 @@ int kefu_user_add(kefu_auth *a, kefu_store *st, const kefu_user *u, const char *
 	int rc = kefu_user_validate(u, err);
 	if (rc)
 		return rc;
+	kefu_user *old = NULL;
+	if (kefu_user_get(st, u->name, &old, err) == 0) { /* before the costly hash */
+		kefu_user_free(old);
+		return kefu_err_set(err, KEFU_EEXIST, "user '%s' already exists", u->name);
+	}
 	char hash[KEFU_PWHASH_LEN];
 	if ((rc = kefu_auth_hash_password(a, password, hash, err)))
 		return rc;
@@ -101,7 +106,7 @@ int kefu_user_add(kefu_auth *a, kefu_store *st, const kefu_user *u, const char *
 	sqlite3_bind_text(s, 6, hash, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 7, now);
 	int step = sqlite3_step(s);
-	if (step == SQLITE_CONSTRAINT)
+	if ((step & 0xff) == SQLITE_CONSTRAINT)
 		rc = kefu_err_set(err, KEFU_EEXIST, "user '%s' already exists", u->name);
 	else if (step != SQLITE_DONE)
 		rc = db_fail(db, err, "add user");

@@ -36,6 +36,8 @@ static void usage(FILE *f)
 	      "      --agent A      agent sub-account\n"
 	      "      --team T       team name (repeatable)\n"
 	      "      --format F     list: table (default) or json\n"
+	      "      --hash-cost C  Argon2id cost: interactive (default), moderate, or min\n"
+	      "                     (min is for tests only)\n"
 	      "  -h, --help         show this help\n\n"
 	      "Exit: 0 ok, 1 failure (no such user, user exists), 2 usage, 5 store.\n",
 	      f);
@@ -107,7 +109,8 @@ int cmd_user(int argc, char **argv)
 		{"db", required_argument, 0, 0},    {"name", required_argument, 0, 0},
 		{"role", required_argument, 0, 0},  {"shops", required_argument, 0, 0},
 		{"agent", required_argument, 0, 0}, {"team", required_argument, 0, 0},
-		{"format", required_argument, 0, 0}, {"help", no_argument, 0, 'h'},
+		{"format", required_argument, 0, 0}, {"hash-cost", required_argument, 0, 0},
+		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
 	if (argc < 2) {
 		usage(stderr);
@@ -121,6 +124,7 @@ int cmd_user(int argc, char **argv)
 	if (strcmp(sub, "add") && strcmp(sub, "passwd") && strcmp(sub, "del") && strcmp(sub, "list"))
 		return cli_usage_error("user", "expected add, passwd, del or list, got '%s'", sub);
 	const char *db = NULL, *role = NULL, *format = "table";
+	kefu_auth_opts ao = KEFU_AUTH_OPTS_INIT;
 	kefu_user u;
 	memset(&u, 0, sizeof u);
 	int c, idx, rc = KEFU_EXIT_OK, have_role = 0;
@@ -145,6 +149,12 @@ int cmd_user(int argc, char **argv)
 			u.agent = optarg;
 		else if (!strcmp(n, "format"))
 			format = optarg;
+		else if (!strcmp(n, "hash-cost")) {
+			if (kefu_auth_cost_parse(optarg, &ao)) {
+				rc = cli_usage_error("user", "--hash-cost: expected interactive, moderate or min");
+				goto done;
+			}
+		}
 		else if (kefu_user_add_list(!strcmp(n, "shops") ? &u.shops : &u.teams,
 					    !strcmp(n, "shops") ? &u.n_shops : &u.n_teams, optarg)) {
 			rc = KEFU_EXIT_FAIL;
@@ -214,7 +224,7 @@ int cmd_user(int argc, char **argv)
 		}
 		goto close;
 	}
-	if (kefu_auth_new(&a, NULL, &err)) {
+	if (kefu_auth_new(&a, &ao, &err)) {
 		cli_print_err(&err);
 		rc = KEFU_EXIT_FAIL;
 		goto close;

@@ -370,6 +370,8 @@ static void usage(FILE *f)
 	      "                           2N; a login costs 10 (default 100; 0 = no limit)\n"
 	      "      --threads N          worker threads (default 4)\n"
 	      "      --hash-limit N       password hashes at once (default 2)\n"
+	      "      --hash-cost C        Argon2id cost of new passwords: interactive\n"
+	      "                           (default), moderate, or min (tests only)\n"
 	      "      --access-log         one JSON line per request on stderr\n"
 	      "      --port-file FILE     write the port listened on to FILE\n"
 	      "  -h, --help               show this help\n\n"
@@ -414,12 +416,14 @@ int cmd_serve(int argc, char **argv)
 		{"max-body", required_argument, 0, 0},  {"rate", required_argument, 0, 0},
 		{"threads", required_argument, 0, 0},   {"hash-limit", required_argument, 0, 0},
 		{"access-log", no_argument, 0, 0},      {"port-file", required_argument, 0, 0},
+		{"hash-cost", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	const char *db = NULL, *listen = "127.0.0.1:8080", *cert = NULL, *key = NULL,
 		   *port_file = NULL;
 	long max_body = 65536, threads = 4, hash_limit = 2;
 	double rate = 100;
 	int access = 0, c, idx;
+	kefu_auth_opts ao = KEFU_AUTH_OPTS_INIT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
 		if (c == 'h') {
@@ -442,6 +446,10 @@ int cmd_serve(int argc, char **argv)
 			port_file = optarg;
 		else if (!strcmp(n, "access-log"))
 			access = 1;
+		else if (!strcmp(n, "hash-cost")) {
+			if (kefu_auth_cost_parse(optarg, &ao))
+				return cli_usage_error("serve", "--hash-cost: expected interactive, moderate or min");
+		}
 		else if (!strcmp(n, "rate")) {
 			rate = strtod(optarg, &end);
 			if (*end || rate < 0 || rate > 1e9)
@@ -500,14 +508,13 @@ int cmd_serve(int argc, char **argv)
 	ctx.db = db;
 	ctx.max_body = (size_t)max_body;
 	ctx.rate = rate;
-	ctx.burst = rate * 2 < 20 ? 20 : rate * 2;
+	ctx.burst = rate * 2 < 1 ? 1 : rate * 2;
 	ctx.access_log = access;
 	ctx.tls = cert != NULL;
 	serve_data_init(&ctx.data, db);
 	pthread_mutex_init(&ctx.rl_mu, NULL);
 	pthread_key_create(&ctx.store_key, store_destroy);
 	ctx.rl = calloc(RL_SLOTS, sizeof *ctx.rl);
-	kefu_auth_opts ao = KEFU_AUTH_OPTS_INIT;
 	ao.max_hashes = (int)hash_limit;
 	if (!ctx.rl || kefu_auth_new(&ctx.auth, &ao, &err)) {
 		cli_errorf("serve: %s", err.msg[0] ? err.msg : "out of memory");

@@ -352,13 +352,15 @@ static void h_export(serve_req *q, serve_resp *r, sel *s)
 		return serve_error(r, 400, "report: expected kpi or chats");
 	if (strcmp(fmt, "csv") && strcmp(fmt, "json") && strcmp(fmt, "xlsx"))
 		return serve_error(r, 400, "format: expected csv, json or xlsx");
-#ifndef KEFU_HAVE_XLSX_WRITER
-	if (!strcmp(fmt, "xlsx"))
-		return serve_error(r, 501, "xlsx export is not built in");
-#endif
 	kefu_table *t = NULL;
-	if (build_table(q, r, s, chats, &t))
+	if (build_table(q, r, s, chats, &t)) /* tenancy first */
 		return;
+#ifndef KEFU_HAVE_XLSX_WRITER
+	if (!strcmp(fmt, "xlsx")) {
+		kefu_table_free(t);
+		return serve_error(r, 501, "xlsx export is not built in");
+	}
+#endif
 	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
 	wo.excel_bom = s->excel && !strcmp(s->excel, "1");
 	int rc;

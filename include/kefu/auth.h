@@ -86,6 +86,11 @@ typedef struct kefu_auth_opts {
 
 typedef struct kefu_auth kefu_auth;
 
+/* Named Argon2id costs for the command line: "interactive" (libsodium's
+ * INTERACTIVE: 2 passes, 64 MiB; the default), "moderate" (3 passes,
+ * 256 MiB) and "min" (1 pass, 8 KiB: tests only). 0 or KEFU_EINVAL. */
+int kefu_auth_cost_parse(const char *name, kefu_auth_opts *o);
+
 int kefu_auth_new(kefu_auth **out, const kefu_auth_opts *opts, kefu_err *err);
 void kefu_auth_free(kefu_auth *a);
 /* Highest number of hashes that ever ran at once (tests). */
