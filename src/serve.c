@@ -516,15 +516,15 @@ int cmd_serve(int argc, char **argv)
 	pthread_key_create(&ctx.store_key, store_destroy);
 	ctx.rl = calloc(RL_SLOTS, sizeof *ctx.rl);
 	ao.max_hashes = (int)hash_limit;
-	if (!ctx.rl || kefu_auth_new(&ctx.auth, &ao, &err)) {
-		cli_errorf("serve: %s", err.msg[0] ? err.msg : "out of memory");
-		rc = KEFU_EXIT_FAIL;
-		goto cleanup;
-	}
 	if (kefu_store_open_ex(&st, db, KEFU_STORE_NOCREATE, &err) ||
 	    kefu_auth_store_init(st, &err)) {
 		cli_print_err(&err);
 		rc = KEFU_EXIT_STORE;
+		goto cleanup;
+	}
+	if (!ctx.rl || kefu_auth_new(&ctx.auth, &ao, &err)) {
+		cli_errorf("serve: %s", err.msg[0] ? err.msg : "out of memory");
+		rc = KEFU_EXIT_FAIL;
 		goto cleanup;
 	}
 	/* load the data now: errors show at start, the first request is fast */

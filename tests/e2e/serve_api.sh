@@ -275,7 +275,7 @@ done
 [ "$n429" -ge 10 ] && ok || bad "rate limit: $n429 of 40 requests got 429"
 
 # ---- TLS: Secure cookie and HSTS
-if openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
+if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" \
      -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1; then
   start "$TMP/port3" --rate 0 --cert "$TMP/cert.pem" --key "$TMP/key.pem"
   curl -sk -D "$TMP/h" -o /dev/null -H 'Content-Type: application/json' \
