@@ -143,6 +143,14 @@
   async function viewAgents() {
     setTitle('客服 Agents');
     const rep = await api('kpi', withFilters({ by: 'agent', per: 'range' }));
+    const top = rep.rows.slice().sort((a, b) => b.consults - a.consults).slice(0, 30);
+    chart('chart-agents', {
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: axisTip },
+      grid: { left: 60, right: 20, bottom: 120 },
+      xAxis: { type: 'category', data: top.map((r) => r.agent), axisLabel: { rotate: 40 } },
+      yAxis: { type: 'value', name: '咨询' },
+      series: [{ name: '咨询 consults', type: 'bar', data: top.map((r) => r.consults) }],
+    });
     $('view').append(table(rep, ['shop', 'agent', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'three_min_rate', 'sales_fen'], {
       agent: (r) => go('#/agent/' + encodeURIComponent(r.agent)),
     }));

@@ -6,12 +6,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function openBrowser() {
+export async function openBrowser(extra) {
   const profile = mkdtempSync(join(tmpdir(), 'kefu-chromium-'));
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     acceptDownloads: true,
+    ...(extra || {}),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
@@ -53,6 +54,9 @@ export async function viewReady(page, name) {
 }
 export async function go(page, hash, name) {
   await page.evaluate(() => document.body.removeAttribute('data-view-ready'));
-  await page.evaluate((h) => { location.hash = h; }, hash);
+  await page.evaluate((h) => {
+    if (location.hash === h) window.dispatchEvent(new HashChangeEvent('hashchange'));
+    else location.hash = h;
+  }, hash);
   await viewReady(page, name);
 }
