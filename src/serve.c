@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <signal.h>
@@ -540,6 +541,10 @@ int cmd_serve(int argc, char **argv)
 	kefu_asset_get(NULL); /* fill the asset table before threads start */
 	kefu_asset_echarts();
 
+	/* Requests allocate and free the same few MB again and again: keep
+	 * freed memory in the process instead of giving it back to the kernel
+	 * after each request (and faulting it in again on the next). */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

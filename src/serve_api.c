@@ -264,7 +264,9 @@ static int render(serve_resp *r, const kefu_table *t, writer_fn w, const kefu_wr
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		return serve_error(r, 500, "out of memory"), -1;
+	flockfile(f); /* the writer's many small fwrites then skip the atomic lock */
 	int rc = w(t, f, wo, &err);
+	funlockfile(f);
 	if (fclose(f) || rc) {
 		free(buf);
 		return serve_error(r, 500, "write failed"), -1;
