@@ -265,8 +265,8 @@ is "$(req ma POST logout -H 'Content-Type: application/json' -H "X-CSRF-Token: $
 curl -s -o /dev/null -w '%{http_code}' -H "Cookie: kefu_session=$TOKEN" "$API/me" >"$TMP/code"
 is "$(cat "$TMP/code")" 401 "old token after logout"
 
-# ---- rate limit: a second server with 2 requests/s (bursts of 4)
-start "$TMP/port2" --rate 2
+# ---- rate limit: a second server with one request per 2 s (bursts of 1)
+start "$TMP/port2" --rate 0.5
 n429=0
 for i in $(seq 40); do
   c=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(cat "$TMP/port2")/api/v1/me")
@@ -293,6 +293,14 @@ fi
 "$KEFU" serve --db "$DB" --listen nonsense 2>/dev/null; is $? 2 "serve bad --listen"
 "$KEFU" serve --db "$TMP/none.db" --listen 127.0.0.1:0 2>/dev/null; is $? 5 "serve missing store"
 "$KEFU" user del --db "$DB" --name nobody 2>/dev/null; is $? 1 "user del missing"
+
+# ---- servers stop cleanly on SIGTERM; no sanitizer report in their log
+for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p"; is $? 0 "server exits 0 on SIGTERM"; done
+PIDS=()
+grep -q "stopping (signal 15)" "$TMP/server.log" && ok || bad "server logs its stop"
+if grep -Eq "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error" "$TMP/server.log"; then
+  bad "sanitizer report in the server log"; grep -E -A20 "Sanitizer|runtime error" "$TMP/server.log" | head -60
+else ok; fi
 
 echo "serve_api: $passes passed, $fails failed"
 [ "$fails" = 0 ]

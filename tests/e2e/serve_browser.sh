@@ -52,5 +52,12 @@ if [ -n "$f" ]; then
 fi
 BASE=$BASE KUSER=admin KPASS=admin-pw CHROMIUM=$CHROMIUM timeout 300 node tests/xss.mjs run || fails=$((fails+1))
 
+kill -TERM "$PID"; wait "$PID"; rc=$?; PID=
+[ "$rc" = 0 ] || { echo "FAIL server exit $rc on SIGTERM"; fails=$((fails+1)); }
+if grep -Eq "ERROR: (Address|Leak|Undefined)Sanitizer|runtime error" "$TMP/server.log"; then
+  echo "FAIL sanitizer report in the server log"; grep -E -A20 "Sanitizer|runtime error" "$TMP/server.log" | head -60
+  fails=$((fails+1))
+fi
+
 [ "$fails" = 0 ] && echo "serve_browser: ok" || echo "serve_browser: $fails failed"
 [ "$fails" = 0 ]
