@@ -297,6 +297,11 @@ static void h_kpi(serve_req *q, serve_resp *r, sel *s) { report(q, r, s, 0); }
 static void h_chats(serve_req *q, serve_resp *r, sel *s) { report(q, r, s, 1); }
 
 #ifdef KEFU_HAVE_XLSX_WRITER
+static const char *chats_prefix(const char *rep)
+{
+	return !strcmp(rep, "chats") ? "客服会话" : "客服绩效";
+}
+
 static int render_xlsx(serve_resp *r, const kefu_table *t)
 {
 	char path[] = "/tmp/kefu-export-XXXXXX";
@@ -343,6 +348,34 @@ static int render_xlsx(serve_resp *r, const kefu_table *t)
 }
 #endif
 
+/* Content-Disposition: an ASCII name, and the report's own name (with the
+ * judge rule and the range, kefu_report_file_name) as RFC 5987 UTF-8. */
+static void set_disposition(serve_resp *r, const kefu_table *t, const char *rep, const char *fmt,
+			    const sel *s)
+{
+	int n = snprintf(r->disposition, sizeof r->disposition,
+			 "attachment; filename=\"kefu-%s.%s\"", rep, fmt);
+#ifdef KEFU_HAVE_XLSX_WRITER
+	char name[256];
+	kefu_report_file_name(t, chats_prefix(rep), s->from, s->to, fmt, name, sizeof name);
+	size_t off = (size_t)n;
+	off += (size_t)snprintf(r->disposition + off, sizeof r->disposition - off,
+				"; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p && off + 4 < sizeof r->disposition; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    *p == '.' || *p == '-' || *p == '_')
+			r->disposition[off++] = (char)*p;
+		else
+			off += (size_t)snprintf(r->disposition + off, sizeof r->disposition - off, "%%%02X", *p);
+	}
+	r->disposition[off] = '\0';
+#else
+	(void)t;
+	(void)s;
+	(void)n;
+#endif
+}
+
 static void h_export(serve_req *q, serve_resp *r, sel *s)
 {
 	if (s->buyer || s->day)
@@ -376,10 +409,9 @@ static void h_export(serve_req *q, serve_resp *r, sel *s)
 #else
 		rc = -1;
 #endif
-	kefu_table_free(t);
 	if (!rc)
-		snprintf(r->disposition, sizeof r->disposition, "attachment; filename=\"kefu-%s.%s\"",
-			 rep, fmt);
+		set_disposition(r, t, rep, fmt, s);
+	kefu_table_free(t);
 }
 
 /* Shops with data the user may see. */
