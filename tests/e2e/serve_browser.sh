@@ -42,7 +42,9 @@ BASE="http://127.0.0.1:$(cat "$TMP/port")"
 mkdir -p "$TMP/dl"
 
 cd "$WEB" || exit 1
-BASE=$BASE KUSER=ma KPASS=merchant-pw SHOPS=$A OTHER_SHOP=$B DL_DIR=$TMP/dl CHROMIUM=$CHROMIUM \
+# XLSX download when the library has the writer (lib/write_xlsx.c)
+XLSX=0; grep -q kefu_write_xlsx "$TESTS/../include/kefu/table.h" && XLSX=1
+BASE=$BASE KUSER=ma KPASS=merchant-pw SHOPS=$A OTHER_SHOP=$B DL_DIR=$TMP/dl CHROMIUM=$CHROMIUM XLSX=$XLSX \
   timeout 180 node tests/dashboard.mjs || fails=$((fails+1))
 # the downloaded CSV holds exactly the merchant's figures
 f=$(ls "$TMP"/dl/*.csv 2>/dev/null | head -1)
