@@ -11,7 +11,7 @@
 # The server is killed at the end.
 # Usage: serve_browser.sh KEFU_BINARY TESTS_DIR SHARED_DATA_DIR
 set -u
-KEFU=$1; TESTS=$2
+KEFU=$(realpath "$1"); TESTS=$(realpath "$2")
 WEB=$(cd "$TESTS/../web" && pwd)
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ] || [ ! -d "$WEB/node_modules/playwright-core" ] || ! command -v node >/dev/null; then
