@@ -50,16 +50,16 @@ out=$ROOT/bench/results/$(date -u +%Y-%m-%d)-serve-$N.md
   echo "# kefu serve: wrk on /api/v1/kpi, $N messages"
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(uptime | sed 's/.*load average: /load /')),"
-  echo "wrk -t$THREADS -c$CONNS -d$DURATION --latency; server --threads $SERVER_THREADS --rate 0."
+  echo "wrk -t$THREADS -d$DURATION --timeout 10s --latency; server --threads $SERVER_THREADS --rate 0."
   echo
-  echo "| query | answer bytes | requests/s | p50 | p99 | errors |"
-  echo "|---|---|---|---|---|---|"
+  echo "| query | connections | answer bytes | requests/s | p50 | p99 | errors |"
+  echo "|---|---|---|---|---|---|---|"
 } >"$out"
-run() { # label cookie path
-  local bytes
+run() { # label cookie path [connections]
+  local bytes c=${4:-$CONNS}
   bytes=$(curl -s -H "Cookie: $2" "$BASE/$3" | wc -c)
   # the answer must be the CLI's
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency -H "Cookie: $2" "$BASE/$3" >"$TMP/wrk.txt"
+  wrk -t"$THREADS" -c"$c" -d"$DURATION" --timeout 10s --latency -H "Cookie: $2" "$BASE/$3" >"$TMP/wrk.txt"
   cat "$TMP/wrk.txt"
   local rps p50 p99 errs non2xx
   rps=$(awk '/^Requests\/sec/{print $2}' "$TMP/wrk.txt")
@@ -67,14 +67,14 @@ run() { # label cookie path
   p99=$(awk '$1=="99%"{print $2}' "$TMP/wrk.txt")
   errs=$(awk '/Socket errors/{gsub(",","");print $4+$6+$8+$10}' "$TMP/wrk.txt")
   non2xx=$(awk '/Non-2xx/{print $NF}' "$TMP/wrk.txt")
-  echo "| $1 | $bytes | $rps | $p50 | $p99 | $(( ${errs:-0} + ${non2xx:-0} )) |" >>"$out"
+  echo "| $1 | $c | $bytes | $rps | $p50 | $p99 | $(( ${errs:-0} + ${non2xx:-0} )) |" >>"$out"
 }
 curl -s -H "Cookie: $CM" "$BASE/kpi?by=agent&per=week" >"$TMP/api.json"
 "$KEFU" kpi --db "$DB" --shop "$SHOP" --per week --format json >"$TMP/cli.json"
 cmp -s "$TMP/api.json" "$TMP/cli.json" || { echo "serve_bench: API answer differs from the CLI"; exit 1; }
 run "merchant: its shop, per agent and week (\`kpi?by=agent&per=week\`)" "$CM" "kpi?by=agent&per=week"
 run "merchant: its shop, one month total (\`kpi?shop=S&by=shop&per=month\`)" "$CM" "kpi?shop=$SHOP_Q&by=shop&per=month"
-run "admin: every shop, per agent and day (\`kpi\`)" "$CA" "kpi"
+run "admin: every shop, per agent and day (\`kpi\`)" "$CA" "kpi" 4
 echo >>"$out"
 echo "Every answer above is byte-identical to \`kefu kpi --format json\` for the same selection" >>"$out"
 echo "(checked by this script for the first query and by tests/e2e/serve_api.sh for many)." >>"$out"
