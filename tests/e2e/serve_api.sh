@@ -254,6 +254,10 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json'
 is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -H 'Transfer-Encoding: chunked' --data-binary @"$TMP/big" "$API/login")" 413 "oversized chunked body"
 is "$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $(head -c 40000 "$TMP/big")" "$BASE/")" 431 "oversized headers"
 
+is "$(curl -s -o /dev/null -w '%{http_code}' -X PUT "$BASE/")" 405 "PUT refused"
+# strict HTTP parsing (MHD_OPTION_STRICT_FOR_CLIENT): HTTP/1.1 without Host
+is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host:' "$BASE/")" 400 "HTTP/1.1 request without Host"
+
 # ---- reload after an import
 printf 'shop,buyer,agent,dir,ts,text\n%s,reload-buyer,%s,B,2024-11-10 10:00:00,hello\n%s,reload-buyer,%s,A,2024-11-10 10:00:30,hi\n' \
   "$A" "$AGENT_A" "$A" "$AGENT_A" >"$TMP/more.csv"
@@ -301,6 +305,12 @@ if openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -ke
   is "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$(cat "$TMP/port3")/" 2>/dev/null)" 000 "plain HTTP refused on the TLS port"
 else
   bad "openssl could not make a test certificate"
+fi
+
+# ---- IPv6 loopback
+if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
+  start "$TMP/port6" --rate 0 --listen '[::1]:0'
+  is "$(curl -s -o /dev/null -w '%{http_code}' "http://[::1]:$(cat "$TMP/port6")/api/v1/me")" 401 "serving on [::1]"
 fi
 
 # ---- CLI usage
