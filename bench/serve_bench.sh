@@ -5,7 +5,9 @@
 # and as the admin (every shop, per agent and day: the largest answer).
 # Prints requests/s, p50/p99 latency and errors, and writes
 # bench/results/<date>-serve-<N>.md. The server runs with --rate 0 (the
-# per-client rate limit would otherwise answer wrk with 429).
+# per-client rate limit would otherwise answer wrk with 429), once without
+# the answer cache (--cache-mb 0: every request filters, groups and writes)
+# and once with it (64 MB: repeated queries are served rendered).
 # Environment: KEFU (binary, default build/kefu), BENCH_DATA (store dir,
 # default bench/data/serve-<N>), DURATION (default 20s), CONNS (default 32),
 # THREADS (wrk threads, default 2), SERVER_THREADS (default 4).
@@ -30,13 +32,19 @@ echo 'bench-admin-pw' | "$KEFU" user add --db "$DB" --name bench-admin --role ad
 echo 'bench-merchant-pw' | "$KEFU" user add --db "$DB" --name bench-merchant --role merchant --shops "$SHOP"
 
 TMP=$(mktemp -d)
-"$KEFU" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$TMP/port" --rate 0 \
-  --threads "$SERVER_THREADS" 2>"$TMP/server.log" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$TMP"' EXIT
-for _ in $(seq 600); do [ -s "$TMP/port" ] && break; sleep 0.1; done
-[ -s "$TMP/port" ] || { cat "$TMP/server.log"; exit 1; }
-BASE="http://127.0.0.1:$(cat "$TMP/port")/api/v1"
+PID=
+trap '[ -n "$PID" ] && kill $PID 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"' EXIT
+start() { # cache-mb
+  [ -n "$PID" ] && { kill "$PID"; wait "$PID" 2>/dev/null || true; }
+  rm -f "$TMP/port"
+  "$KEFU" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$TMP/port" --rate 0 \
+    --threads "$SERVER_THREADS" --cache-mb "$1" 2>"$TMP/server.log" &
+  PID=$!
+  for _ in $(seq 600); do [ -s "$TMP/port" ] && break; sleep 0.1; done
+  [ -s "$TMP/port" ] || { cat "$TMP/server.log"; exit 1; }
+  BASE="http://127.0.0.1:$(cat "$TMP/port")/api/v1"
+}
+start 0
 cookie() { # user password
   curl -s -D - -o /dev/null -H 'Content-Type: application/json' \
     -d "{\"user\":\"$1\",\"password\":\"$2\"}" "$BASE/login" |
@@ -72,9 +80,13 @@ run() { # label cookie path [connections]
 curl -s -H "Cookie: $CM" "$BASE/kpi?by=agent&per=week" >"$TMP/api.json"
 "$KEFU" kpi --db "$DB" --shop "$SHOP" --per week --format json >"$TMP/cli.json"
 cmp -s "$TMP/api.json" "$TMP/cli.json" || { echo "serve_bench: API answer differs from the CLI"; exit 1; }
-run "merchant: its shop, per agent and week (\`kpi?by=agent&per=week\`)" "$CM" "kpi?by=agent&per=week"
-run "merchant: its shop, one month total (\`kpi?shop=S&by=shop&per=month\`)" "$CM" "kpi?shop=$SHOP_Q&by=shop&per=month"
-run "admin: every shop, per agent and day (\`kpi\`)" "$CA" "kpi" 4
+for cache in 0 64; do
+  start "$cache" # sessions live in the store: the cookies stay valid
+  echo "| **--cache-mb $cache** |  |  |  |  |  |  |" >>"$out"
+  run "merchant: its shop, per agent and week (\`kpi?by=agent&per=week\`)" "$CM" "kpi?by=agent&per=week"
+  run "merchant: its shop, one month total (\`kpi?shop=S&by=shop&per=month\`)" "$CM" "kpi?shop=$SHOP_Q&by=shop&per=month"
+  run "admin: every shop, per agent and day (\`kpi\`)" "$CA" "kpi" 4
+done
 echo >>"$out"
 echo "Every answer above is byte-identical to \`kefu kpi --format json\` for the same selection" >>"$out"
 echo "(checked by this script for the first query and by tests/e2e/serve_api.sh for many)." >>"$out"

@@ -370,6 +370,8 @@ static void usage(FILE *f)
 	      "      --rate N             requests per second per client address, bursts of\n"
 	      "                           2N; a login costs 10 (default 100; 0 = no limit)\n"
 	      "      --threads N          worker threads (default 4)\n"
+	      "      --cache-mb N         rendered KPI/chats answers kept per data version\n"
+	      "                           (default 64; 0 = off)\n"
 	      "      --hash-limit N       password hashes at once (default 2)\n"
 	      "      --hash-cost C        Argon2id cost of new passwords: interactive\n"
 	      "                           (default), moderate, or min (tests only)\n"
@@ -417,11 +419,11 @@ int cmd_serve(int argc, char **argv)
 		{"max-body", required_argument, 0, 0},  {"rate", required_argument, 0, 0},
 		{"threads", required_argument, 0, 0},   {"hash-limit", required_argument, 0, 0},
 		{"access-log", no_argument, 0, 0},      {"port-file", required_argument, 0, 0},
-		{"hash-cost", required_argument, 0, 0},
+		{"hash-cost", required_argument, 0, 0}, {"cache-mb", required_argument, 0, 0},
 		{"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
 	const char *db = NULL, *listen = "127.0.0.1:8080", *cert = NULL, *key = NULL,
 		   *port_file = NULL;
-	long max_body = 65536, threads = 4, hash_limit = 2;
+	long max_body = 65536, threads = 4, hash_limit = 2, cache_mb = 64;
 	double rate = 100;
 	int access = 0, c, idx;
 	kefu_auth_opts ao = KEFU_AUTH_OPTS_INIT;
@@ -457,12 +459,14 @@ int cmd_serve(int argc, char **argv)
 				return cli_usage_error("serve", "--rate: expected a number >= 0");
 		} else {
 			long v = strtol(optarg, &end, 10);
-			if (*end || v <= 0)
+			if (*end || v < 0 || (v == 0 && strcmp(n, "cache-mb")))
 				return cli_usage_error("serve", "--%s: expected a positive integer", n);
 			if (!strcmp(n, "max-body"))
 				max_body = v;
 			else if (!strcmp(n, "threads"))
 				threads = v > 64 ? 64 : v;
+			else if (!strcmp(n, "cache-mb"))
+				cache_mb = v > 65536 ? 65536 : v;
 			else
 				hash_limit = v > 16 ? 16 : v;
 		}
@@ -499,6 +503,13 @@ int cmd_serve(int argc, char **argv)
 	if (getaddrinfo(host, port, &hints, &ai) || !ai)
 		return cli_usage_error("serve", "--listen: '%s' is not a numeric ADDR:PORT", listen);
 
+	int loopback = ai->ai_family == AF_INET
+			       ? (ntohl(((struct sockaddr_in *)(void *)ai->ai_addr)->sin_addr.s_addr) >> 24) == 127
+			       : IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)(void *)ai->ai_addr)->sin6_addr);
+	if (!loopback && !cert)
+		fprintf(stderr, "kefu: warning: serve: listening on %s without TLS: passwords and "
+				"session cookies cross the network in clear (use --cert/--key)\n",
+			listen);
 	kefu_err err = KEFU_ERR_INIT;
 	kefu_store *st = NULL;
 	int rc = KEFU_EXIT_OK;
@@ -513,6 +524,7 @@ int cmd_serve(int argc, char **argv)
 	ctx.access_log = access;
 	ctx.tls = cert != NULL;
 	serve_data_init(&ctx.data, db);
+	ctx.data.cache_cap = (size_t)cache_mb << 20;
 	pthread_mutex_init(&ctx.rl_mu, NULL);
 	pthread_key_create(&ctx.store_key, store_destroy);
 	ctx.rl = calloc(RL_SLOTS, sizeof *ctx.rl);

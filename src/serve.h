@@ -17,11 +17,26 @@
 
 /* One loaded dataset with its engine result, shared by requests through a
  * reference count; replaced when the store's import run or settings change. */
+typedef struct serve_cached {
+	char *key;  /* report kind and the tenancy-resolved selection */
+	char *body; /* the rendered JSON */
+	size_t len;
+	uint64_t used; /* tick of the last hit (least recently used is evicted) */
+} serve_cached;
+
+#define SERVE_CACHE_SLOTS 256
+
 typedef struct serve_snap {
 	int refs;
 	kpi_session s;
 	int64_t run_id;
 	unsigned char settings_hash[32];
+	/* rendered answers of this snapshot (never stale: a new snapshot
+	 * starts empty) */
+	pthread_mutex_t cmu;
+	serve_cached cache[SERVE_CACHE_SLOTS];
+	size_t cache_bytes;
+	uint64_t tick;
 } serve_snap;
 
 typedef struct serve_data {
@@ -31,6 +46,7 @@ typedef struct serve_data {
 	serve_snap *cur;
 	int loading;
 	int64_t checked_ms; /* last version check */
+	size_t cache_cap;   /* bytes of rendered answers kept per snapshot; 0 = off */
 } serve_data;
 
 typedef struct serve_ctx {
@@ -81,6 +97,11 @@ void serve_data_free(serve_data *d);
  * with err set on failure. Release with serve_data_release. */
 serve_snap *serve_data_acquire(serve_data *d, kefu_store *st, kefu_err *err);
 void serve_data_release(serve_data *d, serve_snap *s);
+/* A copy of the cached answer for key (malloc'd, *len set), or NULL. */
+char *serve_cache_get(serve_snap *s, const char *key, size_t *len);
+/* Keeps a copy of body under key if it fits in cap bytes (evicting the
+ * least recently used answers). */
+void serve_cache_put(serve_snap *s, size_t cap, const char *key, const char *body, size_t len);
 
 /* serve_api.c: dispatches one /api/v1/ request; fills r. */
 void serve_api(serve_req *q, serve_resp *r);

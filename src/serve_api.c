@@ -211,11 +211,48 @@ static void h_me(serve_req *q, serve_resp *r, sel *s)
 
 /* Runs the selection through tenancy and builds a report table. Returns 0
  * or sets the error answer. */
+static int render(serve_resp *r, const kefu_table *t, int (*w)(const kefu_table *, FILE *,
+							      const kefu_write_opts *, kefu_err *),
+		  const kefu_write_opts *wo, const char *ctype);
+
+/* The cache key of a JSON report: everything its bytes depend on, after
+ * tenancy (so two users with the same rights share answers, and a user
+ * never gets an answer computed for other rights). NULL if out of memory. */
+static char *cache_key(int chats, const kefu_report_opts *ro)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	fprintf(f, "%s|%d|%d|%lld|%lld|S", chats ? "chats" : "kpi", (int)ro->by, (int)ro->per,
+		(long long)ro->from_day, (long long)ro->to_day);
+	if (!ro->shops)
+		fputc('*', f);
+	for (size_t i = 0; ro->shops && i < ro->n_shops; i++)
+		fprintf(f, "%u,", ro->shops[i]);
+	fputs("|A", f);
+	if (!ro->agents)
+		fputc('*', f);
+	for (size_t i = 0; ro->agents && i < ro->n_agents; i++)
+		fprintf(f, "%u,", ro->agents[i]);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Runs the selection through tenancy and builds a report table into *out.
+ * With json (out NULL) it renders the JSON answer into r instead, from the
+ * snapshot's cache when the same resolved selection was rendered before.
+ * Returns 0 or sets the error answer and returns -1. */
 static int build_table(serve_req *q, serve_resp *r, sel *s, int chats, kefu_table **out)
 {
 	kefu_err err = KEFU_ERR_INIT;
 	kefu_report_opts ro = KEFU_REPORT_OPTS_INIT;
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	if (s->by && kefu_by_parse(s->by, &ro.by))
 		return serve_error(r, 400, "by: expected agent, team, vendor, shop or all"), -1;
 	if (s->per && kefu_per_parse(s->per, &ro.per))
@@ -235,17 +272,37 @@ static int build_table(serve_req *q, serve_resp *r, sel *s, int chats, kefu_tabl
 	} else if (rc) {
 		serve_error(r, 500, "internal error");
 	} else {
-		kpi_session view = snap->s; /* same data, this request's filter */
-		view.ropts = ro;
-		rc = chats ? kefu_report_chats(out, view.ds, view.res, &ro, view.vs, &err)
-			   : kefu_report_kpi(out, view.ds, view.res, &ro, &err);
-		if (!rc)
-			rc = kpi_session_meta(&view, *out);
-		if (rc) {
-			kefu_table_free(*out);
-			*out = NULL;
-			serve_error(r, 500, "report failed");
+		char *key = !out && q->ctx->data.cache_cap ? cache_key(chats, &ro) : NULL;
+		size_t len = 0;
+		char *hit = key ? serve_cache_get(snap, key, &len) : NULL;
+		if (hit) {
+			free(r->body);
+			r->body = hit;
+			r->len = len;
+			r->status = 200;
+			r->ctype = JSON_CT;
+		} else {
+			kpi_session view = snap->s; /* same data, this request's filter */
+			kefu_table *t = NULL;
+			view.ropts = ro;
+			rc = chats ? kefu_report_chats(&t, view.ds, view.res, &ro, view.vs, &err)
+				   : kefu_report_kpi(&t, view.ds, view.res, &ro, &err);
+			if (!rc)
+				rc = kpi_session_meta(&view, t);
+			if (rc) {
+				kefu_table_free(t);
+				serve_error(r, 500, "report failed");
+			} else if (out) {
+				*out = t;
+			} else {
+				kefu_write_opts wo = KEFU_WRITE_OPTS_INIT; /* as `kefu kpi --format json` */
+				rc = render(r, t, kefu_write_json, &wo, JSON_CT);
+				kefu_table_free(t);
+				if (!rc && key)
+					serve_cache_put(snap, q->ctx->data.cache_cap, key, r->body, r->len);
+			}
 		}
+		free(key);
 	}
 	free(sh);
 	free(ag);
@@ -253,10 +310,9 @@ static int build_table(serve_req *q, serve_resp *r, sel *s, int chats, kefu_tabl
 	return rc ? -1 : 0;
 }
 
-typedef int (*writer_fn)(const kefu_table *t, FILE *out, const kefu_write_opts *o, kefu_err *err);
-
-static int render(serve_resp *r, const kefu_table *t, writer_fn w, const kefu_write_opts *wo,
-		  const char *ctype)
+static int render(serve_resp *r, const kefu_table *t, int (*w)(const kefu_table *, FILE *,
+							      const kefu_write_opts *, kefu_err *),
+		  const kefu_write_opts *wo, const char *ctype)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -285,12 +341,7 @@ static void report(serve_req *q, serve_resp *r, sel *s, int chats)
 		return serve_error(r, 400, "format, report and excel belong to /export");
 	if (s->buyer || s->day)
 		return serve_error(r, 400, "buyer and day belong to /messages");
-	kefu_table *t = NULL;
-	if (build_table(q, r, s, chats, &t))
-		return;
-	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT; /* as `kefu kpi --format json` */
-	render(r, t, kefu_write_json, &wo, JSON_CT);
-	kefu_table_free(t);
+	build_table(q, r, s, chats, NULL);
 }
 
 static void h_kpi(serve_req *q, serve_resp *r, sel *s) { report(q, r, s, 0); }

@@ -28,7 +28,79 @@ static void snap_free(serve_snap *s)
 	if (!s)
 		return;
 	kpi_session_free(&s->s);
+	for (size_t i = 0; i < SERVE_CACHE_SLOTS; i++) {
+		free(s->cache[i].key);
+		free(s->cache[i].body);
+	}
+	pthread_mutex_destroy(&s->cmu);
 	free(s);
+}
+
+char *serve_cache_get(serve_snap *s, const char *key, size_t *len)
+{
+	char *out = NULL;
+	pthread_mutex_lock(&s->cmu);
+	for (size_t i = 0; i < SERVE_CACHE_SLOTS; i++) {
+		serve_cached *c = &s->cache[i];
+		if (c->key && !strcmp(c->key, key)) {
+			if ((out = malloc(c->len + 1))) {
+				memcpy(out, c->body, c->len);
+				*len = c->len;
+				c->used = ++s->tick;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->cmu);
+	return out;
+}
+
+void serve_cache_put(serve_snap *s, size_t cap, const char *key, const char *body, size_t len)
+{
+	if (len > cap / 4) /* one answer never takes more than a quarter */
+		return;
+	char *k = strdup(key), *b = malloc(len + 1);
+	if (!k || !b) {
+		free(k);
+		free(b);
+		return;
+	}
+	memcpy(b, body, len);
+	pthread_mutex_lock(&s->cmu);
+	for (;;) {
+		/* free slot, or evict the least recently used */
+		serve_cached *victim = NULL;
+		for (size_t i = 0; i < SERVE_CACHE_SLOTS; i++) {
+			serve_cached *c = &s->cache[i];
+			if (c->key && !strcmp(c->key, key)) { /* another thread was first */
+				pthread_mutex_unlock(&s->cmu);
+				free(k);
+				free(b);
+				return;
+			}
+			if (!victim || (victim->key && (!c->key || c->used < victim->used)))
+				victim = c;
+		}
+		if (!victim->key && s->cache_bytes + len <= cap) {
+			victim->key = k;
+			victim->body = b;
+			victim->len = len;
+			victim->used = ++s->tick;
+			s->cache_bytes += len;
+			break;
+		}
+		if (!victim->key) { /* free slot but too many bytes: evict the oldest */
+			victim = NULL;
+			for (size_t i = 0; i < SERVE_CACHE_SLOTS; i++)
+				if (s->cache[i].key && (!victim || s->cache[i].used < victim->used))
+					victim = &s->cache[i];
+		}
+		s->cache_bytes -= victim->len;
+		free(victim->key);
+		free(victim->body);
+		memset(victim, 0, sizeof *victim);
+	}
+	pthread_mutex_unlock(&s->cmu);
 }
 
 void serve_data_free(serve_data *d)
@@ -102,6 +174,7 @@ static serve_snap *snap_load(serve_data *d, int64_t run_id, const unsigned char 
 		return NULL;
 	}
 	s->refs = 1; /* the reference held by serve_data.cur */
+	pthread_mutex_init(&s->cmu, NULL);
 	s->run_id = run_id;
 	memcpy(s->settings_hash, hash, 32);
 	return s;

@@ -261,10 +261,16 @@ is "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host:' "$BASE/")" 400 "HTTP/1.1
 # ---- reload after an import
 printf 'shop,buyer,agent,dir,ts,text\n%s,reload-buyer,%s,B,2024-11-10 10:00:00,hello\n%s,reload-buyer,%s,A,2024-11-10 10:00:30,hi\n' \
   "$A" "$AGENT_A" "$A" "$AGENT_A" >"$TMP/more.csv"
+# asked twice before the import: the second answer comes from the answer
+# cache and is the same; after the import the cache must not serve it again
+req admin GET "kpi?shop=$A&from=2024-11-10&to=2024-11-10" >/dev/null; cp "$TMP/last.body" "$TMP/before1"
+req admin GET "kpi?shop=$A&from=2024-11-10&to=2024-11-10" >/dev/null
+cmp -s "$TMP/last.body" "$TMP/before1" && ok || bad "cached answer differs"
 "$KEFU" import --db "$DB" "$TMP/more.csv" >/dev/null 2>&1 || bad "import more"
 sleep 1.2
 same admin "kpi?shop=$A&from=2024-11-10&to=2024-11-10" "after an import the API shows the new rows" kpi --shop "$A" --from 2024-11-10 --to 2024-11-10
 grep -q '"consults"' "$TMP/last.body" && ok || bad "reloaded report has rows"
+cmp -s "$TMP/last.body" "$TMP/before1" && bad "stale answer after an import" || ok
 req admin GET "hourly?shop=$A&from=2024-11-10&to=2024-11-10" >/dev/null
 before=$(jq '.counts[6][10]' "$TMP/last.body")
 want=$(sqlite3 "$DB" "SELECT count(*) FROM messages m JOIN dim_shop s ON s.id = m.shop_id WHERE s.name = '$A' AND m.dir = 0 AND m.ts >= strftime('%s','2024-11-10 02:00:00') AND m.ts < strftime('%s','2024-11-10 03:00:00')")
