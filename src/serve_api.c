@@ -347,7 +347,6 @@ static void report(serve_req *q, serve_resp *r, sel *s, int chats)
 static void h_kpi(serve_req *q, serve_resp *r, sel *s) { report(q, r, s, 0); }
 static void h_chats(serve_req *q, serve_resp *r, sel *s) { report(q, r, s, 1); }
 
-#ifdef KEFU_HAVE_XLSX_WRITER
 static const char *chats_prefix(const char *rep)
 {
 	return !strcmp(rep, "chats") ? "客服会话" : "客服绩效";
@@ -397,7 +396,6 @@ static int render_xlsx(serve_resp *r, const kefu_table *t)
 	r->ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 	return 0;
 }
-#endif
 
 /* Content-Disposition: an ASCII name, and the report's own name (with the
  * judge rule and the range, kefu_report_file_name) as RFC 5987 UTF-8. */
@@ -406,7 +404,6 @@ static void set_disposition(serve_resp *r, const kefu_table *t, const char *rep,
 {
 	int n = snprintf(r->disposition, sizeof r->disposition,
 			 "attachment; filename=\"kefu-%s.%s\"", rep, fmt);
-#ifdef KEFU_HAVE_XLSX_WRITER
 	char name[256];
 	kefu_report_file_name(t, chats_prefix(rep), s->from, s->to, fmt, name, sizeof name);
 	size_t off = (size_t)n;
@@ -420,11 +417,6 @@ static void set_disposition(serve_resp *r, const kefu_table *t, const char *rep,
 			off += (size_t)snprintf(r->disposition + off, sizeof r->disposition - off, "%%%02X", *p);
 	}
 	r->disposition[off] = '\0';
-#else
-	(void)t;
-	(void)s;
-	(void)n;
-#endif
 }
 
 static void h_export(serve_req *q, serve_resp *r, sel *s)
@@ -441,12 +433,6 @@ static void h_export(serve_req *q, serve_resp *r, sel *s)
 	kefu_table *t = NULL;
 	if (build_table(q, r, s, chats, &t)) /* tenancy first */
 		return;
-#ifndef KEFU_HAVE_XLSX_WRITER
-	if (!strcmp(fmt, "xlsx")) {
-		kefu_table_free(t);
-		return serve_error(r, 501, "xlsx export is not built in");
-	}
-#endif
 	kefu_write_opts wo = KEFU_WRITE_OPTS_INIT;
 	wo.excel_bom = s->excel && !strcmp(s->excel, "1");
 	int rc;
@@ -455,11 +441,7 @@ static void h_export(serve_req *q, serve_resp *r, sel *s)
 	else if (!strcmp(fmt, "json"))
 		rc = render(r, t, kefu_write_json, &wo, JSON_CT);
 	else
-#ifdef KEFU_HAVE_XLSX_WRITER
 		rc = render_xlsx(r, t);
-#else
-		rc = -1;
-#endif
 	if (!rc)
 		set_disposition(r, t, rep, fmt, s);
 	kefu_table_free(t);

@@ -42,15 +42,21 @@ BASE="http://127.0.0.1:$(cat "$TMP/port")"
 mkdir -p "$TMP/dl"
 
 cd "$WEB" || exit 1
-# XLSX download when the library has the writer (lib/write_xlsx.c)
-XLSX=0; grep -q kefu_write_xlsx "$TESTS/../include/kefu/table.h" && XLSX=1
-BASE=$BASE KUSER=ma KPASS=merchant-pw SHOPS=$A OTHER_SHOP=$B DL_DIR=$TMP/dl CHROMIUM=$CHROMIUM XLSX=$XLSX \
+BASE=$BASE KUSER=ma KPASS=merchant-pw SHOPS=$A OTHER_SHOP=$B DL_DIR=$TMP/dl CHROMIUM=$CHROMIUM \
   timeout 180 node tests/dashboard.mjs || fails=$((fails+1))
 # the downloaded CSV holds exactly the merchant's figures
 f=$(ls "$TMP"/dl/*.csv 2>/dev/null | head -1)
 if [ -n "$f" ]; then
   "$KEFU" kpi --db "$DB" --shop "$A" --format csv >"$TMP/cli.csv"
   if cmp -s "$f" "$TMP/cli.csv"; then echo "ok   downloaded CSV = kefu kpi --shop A"; else echo "FAIL downloaded CSV differs"; fails=$((fails+1)); fi
+fi
+# the downloaded XLSX holds shop A and never names shop B
+x=$(ls "$TMP"/dl/*.xlsx 2>/dev/null | head -1)
+if [ -n "$x" ] && unzip -p "$x" 'xl/*.xml' 'xl/worksheets/*.xml' >"$TMP/x.xml" 2>/dev/null &&
+   grep -q "$A" "$TMP/x.xml" && ! grep -q "$B" "$TMP/x.xml"; then
+  echo "ok   downloaded XLSX holds only shop A"
+else
+  echo "FAIL downloaded XLSX (${x:-missing})"; fails=$((fails+1))
 fi
 BASE=$BASE KUSER=admin KPASS=admin-pw CHROMIUM=$CHROMIUM timeout 300 node tests/xss.mjs run || fails=$((fails+1))
 
