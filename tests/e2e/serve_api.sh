@@ -164,7 +164,7 @@ grep -qi '^Content-Disposition: attachment' "$TMP/last.head" && ok || bad "expor
 # XLSX (lib/write_xlsx.c): the merchant's figures only, under the report's own name
 is "$(req ma GET "export?format=xlsx&by=agent&per=day")" 200 "merchant export xlsx"
 cp "$TMP/last.body" "$TMP/ma.xlsx"
-unzip -p "$TMP/ma.xlsx" 'xl/*.xml' 'xl/worksheets/*.xml' >"$TMP/strings.xml" 2>/dev/null
+unzip -p "$TMP/ma.xlsx" 'xl/*.xml' >"$TMP/strings.xml" 2>/dev/null
 grep -q "$A" "$TMP/strings.xml" && ok || bad "xlsx holds shop A"
 grep -q "$B" "$TMP/strings.xml" && bad "xlsx names shop B" || ok
 rows=$(unzip -p "$TMP/ma.xlsx" xl/worksheets/sheet1.xml | grep -o '<row ' | wc -l)
