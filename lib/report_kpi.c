@@ -169,16 +169,8 @@ static int dsr_build(dsr_index *x, const kefu_dataset *ds, const kefu_kpi_result
 	memset(x, 0, sizeof *x);
 	size_t n = res->n_kept;
 	kefu_key3 *k = kefu_malloc((n + 1) * sizeof *k);
-	x->key = kefu_malloc((n + 1) * sizeof *x->key);
-	x->day = kefu_malloc((n + 1) * sizeof *x->day);
-	x->pd = kefu_calloc(n + 1, sizeof *x->pd);
-	x->ps = kefu_calloc(n + 1, sizeof *x->ps);
-	x->psh = kefu_calloc(n + 1, sizeof *x->psh);
-	if (!k || !x->key || !x->day || !x->pd || !x->ps || !x->psh) {
-		kefu_free(k);
-		dsr_free(x);
+	if (!k)
 		return KEFU_ENOMEM;
-	}
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		const kefu_kept_rating *r = &res->kept[i];
@@ -192,11 +184,19 @@ static int dsr_build(dsr_index *x, const kefu_dataset *ds, const kefu_kpi_result
 		k[m++] = (kefu_key3){group_key(ds, o->by, r->shop, r->agent),
 				     (uint64_t)r->day ^ (1ULL << 63), (uint32_t)i, 0};
 	}
-	if (kefu_sort_key3(k, m)) {
+	/* sized by the selected ratings, not all of them (a one-shop query on
+	 * the server should not touch every rating's worth of memory) */
+	x->key = kefu_malloc((m + 1) * sizeof *x->key);
+	x->day = kefu_malloc((m + 1) * sizeof *x->day);
+	x->pd = kefu_malloc((m + 1) * sizeof *x->pd);
+	x->ps = kefu_malloc((m + 1) * sizeof *x->ps);
+	x->psh = kefu_malloc((m + 1) * sizeof *x->psh);
+	if (!x->key || !x->day || !x->pd || !x->ps || !x->psh || kefu_sort_key3(k, m)) {
 		kefu_free(k);
 		dsr_free(x);
 		return KEFU_ENOMEM;
 	}
+	x->pd[0] = x->ps[0] = x->psh[0] = 0;
 	for (size_t i = 0; i < m; i++) {
 		const kefu_kept_rating *r = &res->kept[k[i].idx];
 		x->key[i] = k[i].hi;

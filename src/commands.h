@@ -39,5 +39,7 @@ int cmd_ledger(int argc, char **argv);
 int cmd_pay(int argc, char **argv);
 int cmd_payroll(int argc, char **argv);
 int cmd_margin(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_user(int argc, char **argv);
 
 #endif

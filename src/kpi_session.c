@@ -411,9 +411,14 @@ int kpi_session_meta(const kpi_session *s, kefu_table *t)
 {
 	char buf[64];
 	int rc = add_settings_meta(t, "settings", &s->base);
-	/* shops whose settings differ from the run's (store versions) */
+	/* shops whose settings differ from the run's (store versions); with a
+	 * shop filter only the selected shops (the server relies on this: a
+	 * merchant never sees another shop's name) */
 	for (size_t i = 0; !rc && i < s->nvs; i++)
 		for (size_t k = 0; !rc && k < s->vs[i].n; k++) {
+			if (s->ropts.shops && !bsearch(&(uint32_t){(uint32_t)i}, s->ropts.shops,
+						       s->ropts.n_shops, sizeof(uint32_t), cmp_u32))
+				break;
 			if (settings_equal(&s->vs[i].v[k], &s->base))
 				continue;
 			kefu_str nm = kefu_dict_get(s->ds->shops, (uint32_t)i);

@@ -25,6 +25,8 @@ static const kefu_command commands[] = {
 	{"chats", cmd_chats, "one row per chat with its quantities and credited orders"},
 	{"gen", cmd_gen, "generate deterministic synthetic demo/benchmark data"},
 	{"qa", cmd_qa, "quality inspection (客服质检): rules, chat scores, hits, review sample"},
+	{"serve", cmd_serve, "serve the dashboard and JSON API with logins and tenancy"},
+	{"user", cmd_user, "add, change, delete or list dashboard users"},
 	{"demo", cmd_demo, "generate demo data, import it and print a weekly KPI report"},
 	{"staff", cmd_staff, "staffing: Erlang, volume forecast and least-cost shift plans"},
 	{"contract", cmd_contract, "check, add, list or show outsourcing contracts"},

@@ -2,7 +2,8 @@
  * assets.h - front-end files compiled into the binary, so that HTML reports
  * are self-contained and the dashboard never needs a network: ECharts
  * (from npm, web/node_modules/echarts/dist/echarts.min.js, vendored at
- * build time by CMake).
+ * build time by CMake) and the dashboard of `kefu serve` (web/dashboard:
+ * index.html, app.js, app.css).
  *
  * Ownership: static read-only data; never freed.
  */
