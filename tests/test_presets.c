@@ -411,11 +411,14 @@ static void test_time_format_canonical(void **state) {
       0);
   assert_int_equal(c.n, 1);
   assert_string_equal(c.rows[0], "b|a|B|1677636000|hi");
-  /* JSON Lines refuse mapping options */
-  const char *j = "{\"shop\":\"s\"}\n";
+  /* JSON Lines take the time format too (read as a table) */
+  const char *j = "{\"shop\":\"s\",\"buyer\":\"b2\",\"agent\":\"a\",\"dir\":\"A\","
+                  "\"ts\":\"02/03/2023 10:00\",\"text\":\"yo\"}\n";
   assert_int_equal(
       kefu_load_mem(j, strlen(j), "j", &o, on_row, on_reject, &c, NULL, &err),
-      KEFU_EINVAL);
+      0);
+  assert_int_equal(c.n, 2);
+  assert_string_equal(c.rows[1], "b2|a|A|1677722400|yo");
 }
 
 static void test_presets_file(void **state) {
