@@ -45,6 +45,12 @@ counts() {
 		return
 	fi
 	local d r
+	# killed after SQLite created the file but before the schema committed:
+	# a database without tables holds nothing (the next run creates it)
+	if [ "$(sqlite3 "$1" "SELECT count(*) FROM sqlite_schema" 2>/dev/null)" = 0 ]; then
+		echo "empty"
+		return
+	fi
 	d=$(sqlite3 "$1" "$DATA_Q" 2>&1) || { echo "ERROR $d"; return; }
 	r=$(sqlite3 "$1" "$RUNS_Q" 2>&1) || { echo "ERROR $r"; return; }
 	echo "$d | $r"
