@@ -41,5 +41,6 @@ int cmd_payroll(int argc, char **argv);
 int cmd_margin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_vendor(int argc, char **argv);
 
 #endif

@@ -35,6 +35,7 @@ static const kefu_command commands[] = {
 	{"pay", cmd_pay, "record a merchant's payment (receivable, prepaid balance)"},
 	{"payroll", cmd_payroll, "agents' pay for a month from the roster's pay plans"},
 	{"margin", cmd_margin, "invoiced minus allocated payroll per contract and month"},
+	{"vendor", cmd_vendor, "outsourcing providers: records, scorecards, rank, side-by-side KPIs"},
 	{NULL, NULL, NULL},
 };
 
