@@ -81,7 +81,7 @@ void kefu_coverage_format(const kefu_coverage *c, char *buf, size_t cap)
 		clock_fmt(c->start[i], a, sizeof a);
 		clock_fmt(c->end[i], b, sizeof b);
 		int w = snprintf(buf + off, cap - off, "%s%s-%s", i ? "," : "", a,
-				 c->end[i] == DAY_S ? "24:00" : b);
+				 c->end[i] == DAY_S || c->end[i] == 0 ? "24:00" : b);
 		if (w < 0 || (size_t)w >= cap - off)
 			return;
 		off += (size_t)w;

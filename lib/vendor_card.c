@@ -440,7 +440,7 @@ static void syntax_problems(pctx *p, struct fy_diag *diag)
 	while ((e = fy_diag_errors_iterate(diag, &it))) {
 		if (e->type < FYET_ERROR)
 			continue;
-		problem(p, (long)e->line + 1, "", "YAML syntax: %s", e->msg ? e->msg : "error");
+		problem(p, (long)e->line, "", "YAML syntax: %s", e->msg ? e->msg : "error");
 		any = 1;
 	}
 	if (!any)
