@@ -175,7 +175,9 @@ int kefu_vendor_compare(kefu_table **out, const kefu_dataset *ds, const kefu_kpi
 			for (size_t i = 0; copy_cols[i]; i++) {
 				kefu_cell *dst = &row[4 + i];
 				kefu_coltype ty = t->cols[4 + i].type;
-				if (src >= 0) {
+				if (s > 0 && !strncmp(copy_cols[i], "dsr_", 4)) {
+					/* DSR is not split by coverage (coverage.h) */
+				} else if (src >= 0) {
 					const kefu_cell *sc = kefu_table_cell(
 						tv, (size_t)src, (size_t)kefu_table_col(tv, copy_cols[i]));
 					dst->empty = sc->empty;

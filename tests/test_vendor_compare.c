@@ -406,6 +406,7 @@ static void check_world(const kefu_table *t, const world *w, int shop_mask, int 
 				check_int(t, row, "dsr_n", e.dsr_n, what);
 			} else {
 				assert_true(cell(t, row, "dsr_service")->empty);
+				assert_true(cell(t, row, "dsr_n")->empty);
 			}
 		}
 		long row = find(t, segs[s], "silent");
