@@ -414,6 +414,7 @@ static void parse_group(pctx *p, cbuild *cb, struct fy_node *g, const char *path
 		else {
 			p->nomem = 1;
 			kefu_free(gid);
+			gid = NULL;
 		}
 	}
 	(void)crit_line;

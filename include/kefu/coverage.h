@@ -32,7 +32,7 @@
 extern "C" {
 #endif
 
-#define KEFU_COVERAGE_MAX 8
+#define KEFU_COVERAGE_MAX 16
 
 typedef struct kefu_coverage {
 	size_t n;
