@@ -42,5 +42,6 @@ int cmd_margin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_vendor(int argc, char **argv);
+int cmd_review(int argc, char **argv);
 
 #endif

@@ -36,6 +36,7 @@ static const kefu_command commands[] = {
 	{"payroll", cmd_payroll, "agents' pay for a month from the roster's pay plans"},
 	{"margin", cmd_margin, "invoiced minus allocated payroll per contract and month"},
 	{"vendor", cmd_vendor, "outsourcing providers: records, scorecards, rank, side-by-side KPIs"},
+	{"review", cmd_review, "renewal review of a contract: SLA months, invoices, side by side, verdict"},
 	{NULL, NULL, NULL},
 };
 
