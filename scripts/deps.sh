@@ -9,7 +9,7 @@ PKGS=(build-essential cmake ninja-build pkg-config git
       libfyaml-dev libsodium-dev libmicrohttpd-dev libxlsxwriter-dev
       libvectorscan-dev libpcre2-dev libutf8proc-dev
       sqlite3 tzdata clang libclang-rt-14-dev valgrind time ca-certificates
-      nodejs chromium wrk jq)
+      nodejs chromium wrk jq python3)
 # npm: Debian's package, unless node already brings its own (nodesource).
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()
