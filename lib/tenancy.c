@@ -222,6 +222,20 @@ int kefu_tenancy_shop_visible(const kefu_user *u, const char *shop)
 	return in_list(u->shops, u->n_shops, shop);
 }
 
+int kefu_tenancy_contract_visible(const kefu_user *u, char *const *shops, size_t n)
+{
+	if (!u)
+		return 0;
+	if (u->role == KEFU_ROLE_ADMIN)
+		return 1;
+	if (u->role != KEFU_ROLE_MERCHANT || n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!in_list(u->shops, u->n_shops, shops[i]))
+			return 0;
+	return 1;
+}
+
 int kefu_tenancy_can_admin(const kefu_user *u)
 {
 	return u && u->role == KEFU_ROLE_ADMIN;

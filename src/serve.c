@@ -146,9 +146,9 @@ static void on_done(void *cls, struct MHD_Connection *con, void **con_cls,
 	*con_cls = NULL;
 }
 
-static void add_headers(serve_ctx *c, struct MHD_Response *resp, int api)
+static void add_headers(serve_ctx *c, struct MHD_Response *resp, int api, const char *page_csp)
 {
-	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "Content-Security-Policy", page_csp ? page_csp : csp);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
 	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
@@ -189,7 +189,7 @@ static enum MHD_Result send_resp(serve_ctx *c, struct MHD_Connection *con, conn_
 		return MHD_NO;
 	}
 	r->body = NULL;
-	add_headers(c, resp, api);
+	add_headers(c, resp, api, r->csp);
 	MHD_add_response_header(resp, "Content-Type", r->ctype ? r->ctype : "text/plain; charset=utf-8");
 	if (r->cookie[0])
 		MHD_add_response_header(resp, "Set-Cookie", r->cookie);
@@ -255,7 +255,7 @@ static enum MHD_Result serve_static(serve_ctx *c, struct MHD_Connection *con, co
 		MHD_create_response_from_buffer(a->len, (void *)a->data, MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
-	add_headers(c, resp, 0);
+	add_headers(c, resp, 0, NULL);
 	MHD_add_response_header(resp, "Content-Type", a->mime);
 	enum MHD_Result ret = MHD_queue_response(con, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);

@@ -71,6 +71,7 @@ typedef struct serve_resp {
 	char cookie[256];      /* Set-Cookie value, or empty */
 	char disposition[512]; /* Content-Disposition, or empty */
 	int retry_after;       /* seconds, or 0 */
+	const char *csp;       /* a stricter page's own Content-Security-Policy, or NULL */
 } serve_resp;
 
 /* A request as the API handlers see it. */
@@ -105,6 +106,10 @@ void serve_cache_put(serve_snap *s, size_t cap, const char *key, const char *bod
 
 /* serve_api.c: dispatches one /api/v1/ request; fills r. */
 void serve_api(serve_req *q, serve_resp *r);
+/* serve_review.c: GET contracts (the contracts the user may review) and
+ * GET contracts/{id}/review (the renewal review page). */
+void serve_contracts(serve_req *q, serve_resp *r);
+void serve_review(serve_req *q, serve_resp *r);
 /* Sets a JSON error answer. */
 void serve_error(serve_resp *r, unsigned status, const char *msg);
 

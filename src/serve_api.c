@@ -751,6 +751,18 @@ static void h_user_del(serve_req *q, serve_resp *r, sel *s)
 	set_json(r, 200, json_pack("{s:b}", "ok", 1));
 }
 
+static void h_contracts(serve_req *q, serve_resp *r, sel *s)
+{
+	(void)s;
+	serve_contracts(q, r);
+}
+
+static void h_review(serve_req *q, serve_resp *r, sel *s)
+{
+	(void)s;
+	serve_review(q, r);
+}
+
 /* --------------------------------------------------------------- routes */
 
 typedef struct route {
@@ -780,6 +792,8 @@ static const route routes[] = {
 	{"GET", "settings", F_AUTH, h_settings, 0},
 	{"GET", "export", F_AUTH, h_export, 0},
 	{"POST", "export", F_AUTH | F_CSRF, h_export, 0},
+	{"GET", "contracts", F_AUTH, h_contracts, 0},
+	{"GET", "contracts/*/review", F_AUTH, h_review, 0},
 	{"GET", "users", F_AUTH | F_ADMIN, h_users, 0},
 	{"POST", "users", F_AUTH | F_CSRF | F_ADMIN, h_user_add, 0},
 	{"DELETE", "users/*", F_AUTH | F_CSRF | F_ADMIN, h_user_del, 0},

@@ -172,6 +172,10 @@ int kefu_tenancy_scope(const kefu_user *u, const kefu_dataset *ds, const kefu_se
 		       kefu_err *err);
 /* 1 when the user may see settings and names of shop (by name). */
 int kefu_tenancy_shop_visible(const kefu_user *u, const char *shop);
+/* 1 when the user may read the renewal review of a contract covering
+ * shops[0..n): an admin, or a merchant holding every one of them (agents
+ * and supervisors do not see contracts). */
+int kefu_tenancy_contract_visible(const kefu_user *u, char *const *shops, size_t n);
 /* 1 when the user may change users (admin only). Every write goes through it. */
 int kefu_tenancy_can_admin(const kefu_user *u);
 

@@ -253,6 +253,20 @@
     $('view').append(t);
   }
 
+  async function viewContracts() {
+    setTitle('合同与续约评估 Contracts and renewal reviews');
+    const c = await api('contracts');
+    const t = el('table', { class: 'data', id: 'contracts' });
+    t.append(el('thead', null, el('tr', null, ...['合同 contract', '服务商 vendor', '店铺 shops', '首期 first term', ''].map((x) => el('th', { class: 'text', text: x })))));
+    const tb = el('tbody');
+    for (const r of c.contracts) {
+      const link = el('a', { href: '/api/v1/contracts/' + encodeURIComponent(r.id) + '/review', target: '_blank', rel: 'noopener', class: 'review-link', text: '续约评估 review' });
+      tb.append(el('tr', null, el('td', { class: 'text', text: r.id }), el('td', { class: 'text', text: r.vendor }), el('td', { class: 'text', text: (r.shops || []).join(', ') }), el('td', { class: 'text', text: r.from + ' — ' + r.to }), el('td', { class: 'text' }, link)));
+    }
+    t.append(tb);
+    $('view').append(t);
+  }
+
   /* ----------------------------------------------------------- router */
   function setTitle(s) { $('view-title').textContent = s; }
   function showError(e) { $('view-error').textContent = String(e && e.message ? e.message : e); }
@@ -278,6 +292,7 @@
       else if (parts[0] === 'hourly') await viewHourly();
       else if (parts[0] === 'settings') await viewSettings();
       else if (parts[0] === 'users') await viewUsers();
+      else if (parts[0] === 'contracts') await viewContracts();
       else await viewOverview();
     } catch (e) { showError(e); }
     document.body.setAttribute('data-view-ready', parts[0] || 'overview');
@@ -296,6 +311,7 @@
     $('app').hidden = false;
     $('who').textContent = me.user + ' (' + me.role + ')';
     $('nav-users').hidden = me.role !== 'admin';
+    $('nav-contracts').hidden = me.role !== 'admin' && me.role !== 'merchant';
     try {
       const s = await api('shops');
       const sel = $('f-shop');
