@@ -44,6 +44,7 @@ if [ "$FUZZ_RUNS" -gt 0 ]; then
       mkdir -p "build-fuzz/corpus-$name"
       echo "fuzzing $name: $FUZZ_RUNS runs, seed 1"
       rm -rf "build-fuzz/corpus-$name"; mkdir -p "build-fuzz/corpus-$name"
+      LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" \
       "$f" -seed=1 -runs="$FUZZ_RUNS" -max_total_time="$FUZZ_SECONDS" -rss_limit_mb=2048 "build-fuzz/corpus-$name" \
         "fuzz/corpus/$name" >"build-fuzz/$name.log" 2>&1 || { tail -40 "build-fuzz/$name.log"; ok=1; }
     done
