@@ -324,34 +324,8 @@ int kefu_coverage_restrict(kefu_kpi_result **out, const kefu_dataset *ds,
 			k[nk++] = (kefu_key3){ds->ord.shop[o], (uint64_t)cr->sale_day ^ (1ULL << 63),
 					      (uint32_t)o, 0};
 	}
-	if ((rc = kefu_sort_key3(k, nk)))
+	if ((rc = kefu_shop_days_from_keys(r, res->credit, k, nk)))
 		goto fail;
-	r->shop_days = kefu_calloc(nk + 1, sizeof *r->shop_days);
-	if (!r->shop_days) {
-		rc = KEFU_ENOMEM;
-		goto fail;
-	}
-	for (size_t i = 0; i < nk; i++) {
-		if (i == 0 || k[i].hi != k[i - 1].hi || k[i].lo != k[i - 1].lo) {
-			kefu_shop_day *sd = &r->shop_days[r->n_shop_days++];
-			sd->shop = (uint32_t)k[i].hi;
-			sd->day = (int64_t)(k[i].lo ^ (1ULL << 63));
-		}
-		kefu_shop_day *sd = &r->shop_days[r->n_shop_days - 1];
-		const kefu_order_credit *cr = &res->credit[k[i].idx];
-		if (kefu_add_i64(&sd->paid_fen, cr->sale_fen)) {
-			rc = KEFU_EOVERFLOW;
-			goto fail;
-		}
-		sd->paid_orders++;
-		if (cr->sale_agent == KEFU_NO_ID) {
-			sd->silent_fen += cr->sale_fen;
-			sd->silent_orders++;
-		} else {
-			sd->credited_fen += cr->sale_fen;
-			sd->credited_orders++;
-		}
-	}
 	kefu_free(acc);
 	kefu_free(used);
 	kefu_free(chat_in);

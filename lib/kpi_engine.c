@@ -794,6 +794,38 @@ static void add_autos_and_evals(engine *e, const kefu_key3 *autos, size_t n_auto
 	}
 }
 
+int kefu_shop_days_from_keys(kefu_kpi_result *r, const kefu_order_credit *credit, kefu_key3 *k,
+			     size_t n)
+{
+	int rc = kefu_sort_key3(k, n);
+	if (rc)
+		return rc;
+	r->shop_days = kefu_calloc(n + 1, sizeof *r->shop_days);
+	if (!r->shop_days)
+		return KEFU_ENOMEM;
+	r->n_shop_days = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || k[i].hi != k[i - 1].hi || k[i].lo != k[i - 1].lo) {
+			kefu_shop_day *sd = &r->shop_days[r->n_shop_days++];
+			sd->shop = (uint32_t)k[i].hi;
+			sd->day = (int64_t)(k[i].lo ^ (1ULL << 63));
+		}
+		kefu_shop_day *sd = &r->shop_days[r->n_shop_days - 1];
+		const kefu_order_credit *cr = &credit[k[i].idx];
+		if (kefu_add_i64(&sd->paid_fen, cr->sale_fen))
+			return KEFU_EOVERFLOW;
+		sd->paid_orders++;
+		if (cr->sale_agent == KEFU_NO_ID) {
+			sd->silent_fen += cr->sale_fen;
+			sd->silent_orders++;
+		} else {
+			sd->credited_fen += cr->sale_fen;
+			sd->credited_orders++;
+		}
+	}
+	return 0;
+}
+
 static int build_shop_days(engine *e)
 {
 	const kefu_orders *o = &e->ds->ord;
@@ -806,36 +838,7 @@ static int build_shop_days(engine *e)
 		if (r->credit[i].sale_day != INT64_MIN)
 			k[n++] = (kefu_key3){o->shop[i], (uint64_t)r->credit[i].sale_day ^ (1ULL << 63),
 					     (uint32_t)i, 0};
-	int rc = kefu_sort_key3(k, n);
-	if (rc)
-		goto done;
-	r->shop_days = kefu_calloc(n + 1, sizeof *r->shop_days);
-	if (!r->shop_days) {
-		rc = KEFU_ENOMEM;
-		goto done;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || k[i].hi != k[i - 1].hi || k[i].lo != k[i - 1].lo) {
-			kefu_shop_day *sd = &r->shop_days[r->n_shop_days++];
-			sd->shop = (uint32_t)k[i].hi;
-			sd->day = (int64_t)(k[i].lo ^ (1ULL << 63));
-		}
-		kefu_shop_day *sd = &r->shop_days[r->n_shop_days - 1];
-		const kefu_order_credit *cr = &r->credit[k[i].idx];
-		if (kefu_add_i64(&sd->paid_fen, cr->sale_fen)) {
-			rc = KEFU_EOVERFLOW;
-			goto done;
-		}
-		sd->paid_orders++;
-		if (cr->sale_agent == KEFU_NO_ID) {
-			sd->silent_fen += cr->sale_fen;
-			sd->silent_orders++;
-		} else {
-			sd->credited_fen += cr->sale_fen;
-			sd->credited_orders++;
-		}
-	}
-done:
+	int rc = kefu_shop_days_from_keys(r, r->credit, k, n);
 	kefu_free(k);
 	return rc;
 }

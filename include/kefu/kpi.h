@@ -146,6 +146,14 @@ typedef struct kefu_key3 {
 } kefu_key3;
 int kefu_sort_key3(kefu_key3 *a, size_t n);
 
+/* Sorts k (hi = shop, lo = sale day ^ 2^63, idx = order index into
+ * credit) and fills r->shop_days with each shop-day's paid, credited and
+ * silent sums; shared by the engine and coverage restriction
+ * (lib/coverage.c). KEFU_ENOMEM or KEFU_EOVERFLOW on failure (r keeps
+ * what was built, freed with r). */
+int kefu_shop_days_from_keys(kefu_kpi_result *r, const kefu_order_credit *credit, kefu_key3 *k,
+			     size_t n);
+
 #ifdef __cplusplus
 }
 #endif
