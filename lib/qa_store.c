@@ -1012,36 +1012,6 @@ fail:
 	return rc;
 }
 
-/* Periods of the agent report (as report_kpi.c: ISO weeks, months, range). */
-static int64_t period_start(int per, int64_t day)
-{
-	int64_t y;
-	unsigned m, d;
-	switch (per) {
-	case KEFU_PER_DAY: return day;
-	case KEFU_PER_WEEK: return day - (kefu_weekday(day) - 1);
-	case KEFU_PER_MONTH:
-		kefu_civil_from_days(day, &y, &m, &d);
-		return kefu_days_from_civil(y, m, 1);
-	default: return 0;
-	}
-}
-
-static int64_t period_end(int per, int64_t start)
-{
-	int64_t y;
-	unsigned m, d;
-	switch (per) {
-	case KEFU_PER_DAY: return start;
-	case KEFU_PER_WEEK: return start + 6;
-	case KEFU_PER_MONTH:
-		kefu_civil_from_days(start, &y, &m, &d);
-		return (m == 12 ? kefu_days_from_civil(y + 1, 1, 1) : kefu_days_from_civil(y, m + 1, 1)) -
-		       1;
-	default: return INT64_MAX;
-	}
-}
-
 static void period_label(int per, int64_t start, char *buf, size_t cap)
 {
 	int64_t y;
@@ -1118,7 +1088,7 @@ int kefu_qa_report_agents(kefu_table **out, kefu_store *st, const kefu_qa_filter
 			sn = sn ? sn : "";
 			an = an ? an : "";
 			day = sqlite3_column_int64(s, 2);
-			ps = period_start(per, day);
+			ps = kefu_period_start((kefu_per)per, day);
 		}
 		if (have && (step != SQLITE_ROW || strcmp(sn, shop) || strcmp(an, agent) || ps != pstart)) {
 			kefu_cell *row;
@@ -1132,7 +1102,7 @@ int kefu_qa_report_agents(kefu_table **out, kefu_store *st, const kefu_qa_filter
 					goto oom;
 			} else {
 				int64_t from = per == KEFU_PER_RANGE ? first : pstart;
-				int64_t to = per == KEFU_PER_RANGE ? last : period_end(per, pstart);
+				int64_t to = per == KEFU_PER_RANGE ? last : kefu_period_end((kefu_per)per, pstart);
 				if (f->from_day != INT64_MIN && from < f->from_day)
 					from = f->from_day;
 				if (f->to_day != INT64_MAX && to > f->to_day)

@@ -8,21 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int in_sorted(const uint32_t *a, size_t n, uint32_t v)
-{
-	const uint32_t *lo = a, *hi = a + n;
-	while (lo < hi) {
-		const uint32_t *mid = lo + (hi - lo) / 2;
-		if (*mid == v)
-			return 1;
-		if (*mid < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static const struct {
 	const char *name, *zh;
 	kefu_coltype type;
@@ -93,9 +78,9 @@ int kefu_report_chats(kefu_table **out, const kefu_dataset *ds, const kefu_kpi_r
 		ki = kj;
 		if (ch->day < o->from_day || ch->day > o->to_day)
 			continue;
-		if (o->shops && !in_sorted(o->shops, o->n_shops, ch->shop))
+		if (o->shops && !kefu_ids_contain(o->shops, o->n_shops, ch->shop))
 			continue;
-		if (o->agents && !in_sorted(o->agents, o->n_agents, ch->agent))
+		if (o->agents && !kefu_ids_contain(o->agents, o->n_agents, ch->agent))
 			continue;
 		const kefu_settings_versions *vs = &shop_settings[ch->shop];
 		kefu_cell *row;

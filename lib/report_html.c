@@ -23,26 +23,11 @@
 extern const char kefu_report_html_js[];
 extern const char kefu_report_html_css[];
 
-static int in_sorted(const uint32_t *a, size_t n, uint32_t v)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (a[mid] == v)
-			return 1;
-		if (a[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static int selected(const kefu_report_opts *sel, uint32_t shop, uint32_t agent)
 {
-	if (sel->shops && !in_sorted(sel->shops, sel->n_shops, shop))
+	if (sel->shops && !kefu_ids_contain(sel->shops, sel->n_shops, shop))
 		return 0;
-	if (sel->agents && (agent == KEFU_NO_ID || !in_sorted(sel->agents, sel->n_agents, agent)))
+	if (sel->agents && (agent == KEFU_NO_ID || !kefu_ids_contain(sel->agents, sel->n_agents, agent)))
 		return 0;
 	return 1;
 }

@@ -28,7 +28,7 @@ int kefu_per_parse(const char *s, kefu_per *out)
 	return KEFU_EINVAL;
 }
 
-static int in_sorted(const uint32_t *a, size_t n, uint32_t v)
+int kefu_ids_contain(const uint32_t *a, size_t n, uint32_t v)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -68,8 +68,7 @@ static uint64_t group_key(const kefu_dataset *ds, kefu_by by, uint32_t shop, uin
 	}
 }
 
-/* First day of the period containing day. */
-static int64_t period_start(kefu_per per, int64_t day)
+int64_t kefu_period_start(kefu_per per, int64_t day)
 {
 	int64_t y;
 	unsigned m, d;
@@ -83,7 +82,7 @@ static int64_t period_start(kefu_per per, int64_t day)
 	}
 }
 
-static int64_t period_end(kefu_per per, int64_t start)
+int64_t kefu_period_end(kefu_per per, int64_t start)
 {
 	int64_t y;
 	unsigned m, d;
@@ -177,9 +176,9 @@ static int dsr_build(dsr_index *x, const kefu_dataset *ds, const kefu_kpi_result
 		int agent_level = o->by == KEFU_BY_AGENT || o->by == KEFU_BY_TEAM || o->by == KEFU_BY_VENDOR;
 		if (agent_level && r->agent == KEFU_NO_ID)
 			continue; /* unknown, unpaid or silent: the shop's DSR only */
-		if (o->shops && !in_sorted(o->shops, o->n_shops, r->shop))
+		if (o->shops && !kefu_ids_contain(o->shops, o->n_shops, r->shop))
 			continue;
-		if (o->agents && (r->agent == KEFU_NO_ID || !in_sorted(o->agents, o->n_agents, r->agent)))
+		if (o->agents && (r->agent == KEFU_NO_ID || !kefu_ids_contain(o->agents, o->n_agents, r->agent)))
 			continue;
 		k[m++] = (kefu_key3){group_key(ds, o->by, r->shop, r->agent),
 				     (uint64_t)r->day ^ (1ULL << 63), (uint32_t)i, 0};
@@ -341,12 +340,12 @@ int kefu_report_kpi(kefu_table **out, const kefu_dataset *ds, const kefu_kpi_res
 		const kefu_kpi_row *r = &res->rows[i];
 		if (r->day < o->from_day || r->day > o->to_day)
 			continue;
-		if (o->shops && !in_sorted(o->shops, o->n_shops, r->shop))
+		if (o->shops && !kefu_ids_contain(o->shops, o->n_shops, r->shop))
 			continue;
-		if (o->agents && !in_sorted(o->agents, o->n_agents, r->agent))
+		if (o->agents && !kefu_ids_contain(o->agents, o->n_agents, r->agent))
 			continue;
 		k[n++] = (kefu_key3){group_key(ds, o->by, r->shop, r->agent),
-				     (uint64_t)period_start(o->per, r->day) ^ (1ULL << 63), (uint32_t)i, 0};
+				     (uint64_t)kefu_period_start(o->per, r->day) ^ (1ULL << 63), (uint32_t)i, 0};
 		if (r->day < min_day)
 			min_day = r->day;
 		if (r->day > max_day)
@@ -357,10 +356,10 @@ int kefu_report_kpi(kefu_table **out, const kefu_dataset *ds, const kefu_kpi_res
 			const kefu_shop_day *sd = &res->shop_days[i];
 			if (sd->day < o->from_day || sd->day > o->to_day)
 				continue;
-			if (o->shops && !in_sorted(o->shops, o->n_shops, sd->shop))
+			if (o->shops && !kefu_ids_contain(o->shops, o->n_shops, sd->shop))
 				continue;
 			k[n++] = (kefu_key3){group_key(ds, o->by, sd->shop, 0),
-					     (uint64_t)period_start(o->per, sd->day) ^ (1ULL << 63),
+					     (uint64_t)kefu_period_start(o->per, sd->day) ^ (1ULL << 63),
 					     (uint32_t)i, 1};
 			if (sd->day < min_day)
 				min_day = sd->day;
@@ -441,7 +440,7 @@ int kefu_report_kpi(kefu_table **out, const kefu_dataset *ds, const kefu_kpi_res
 			pto = range_to;
 		} else {
 			pfrom = cur->pstart;
-			pto = period_end(o->per, cur->pstart);
+			pto = kefu_period_end(o->per, cur->pstart);
 			if (pfrom < o->from_day)
 				pfrom = o->from_day;
 			if (pto > o->to_day)

@@ -36,6 +36,15 @@ typedef struct kefu_report_opts {
 int kefu_by_parse(const char *s, kefu_by *out);
 int kefu_per_parse(const char *s, kefu_per *out);
 
+/* Periods: the first day of the period of `per` holding day (Monday of
+ * its ISO week, 1st of its month; 0 for KEFU_PER_RANGE), and the last day
+ * of the period starting at start (INT64_MAX for a range). */
+int64_t kefu_period_start(kefu_per per, int64_t day);
+int64_t kefu_period_end(kefu_per per, int64_t start);
+
+/* 1 when v is in the ascending array a[0..n) (selection filters). */
+int kefu_ids_contain(const uint32_t *a, size_t n, uint32_t v);
+
 /* The KPI rollup table (metrics.md section 5 plus derived columns). */
 int kefu_report_kpi(kefu_table **out, const kefu_dataset *ds, const kefu_kpi_result *res,
 		    const kefu_report_opts *opts, kefu_err *err);
