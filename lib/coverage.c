@@ -198,28 +198,7 @@ int kefu_coverage_restrict(kefu_kpi_result **out, const kefu_dataset *ds,
 			continue;
 		chat_in[i] = 1;
 		used[ri] = 1;
-		int64_t *v = acc[ri].v;
-		int consult = c->buyer_msgs > 0;
-		v[KEFU_C_CONSULTS] += consult;
-		v[KEFU_C_RECEIVED] += c->received;
-		v[KEFU_C_UNANSWERED] += consult && !c->received;
-		v[KEFU_C_INQUIRIES] += c->inquiry;
-		if (c->first_resp_s >= 0) {
-			v[KEFU_C_FIRST_RESP_SUM_S] += c->first_resp_s;
-			v[KEFU_C_FIRST_RESP_N]++;
-		}
-		v[KEFU_C_RESP_SUM_S] += c->resp_sum_s;
-		v[KEFU_C_RESP_N] += c->resp_n;
-		v[KEFU_C_SLOW_BUYERS] += c->slow;
-		v[KEFU_C_ROUNDS_3MIN] += c->rounds_3min;
-		v[KEFU_C_ROUNDS_3MIN_OK] += c->rounds_3min_ok;
-		v[KEFU_C_BUYER_MSGS] += c->buyer_msgs;
-		v[KEFU_C_AGENT_MSGS] += c->agent_msgs;
-		v[KEFU_C_AGENT_CHARS] += c->agent_chars;
-		if (c->received)
-			v[KEFU_C_DURATION_SUM_S] += c->end - c->start;
-		v[KEFU_C_CONVERTED] += c->converted;
-		v[KEFU_C_CONVERTED_NEXT_DAY] += c->converted_next_day;
+		kefu_chat_add_to_row(acc[ri].v, c);
 		/* span endpoints for max_concurrent */
 		k[nk++] = (kefu_key3){ri, (uint64_t)(c->start + BIAS) << 1, 0, 0};
 		k[nk++] = (kefu_key3){ri, (uint64_t)(c->end + BIAS) << 1 | 1, 0, 0};

@@ -688,28 +688,7 @@ static int build_rows(engine *e, const sale_rec *sales, size_t n_sales)
 	for (size_t i = 0; i < r->n_chats; i++) {
 		const kefu_chat *c = &r->chats[i];
 		kefu_kpi_row *row = find_row(r, c->shop, c->agent, c->day);
-		int64_t *v = row->v;
-		int consult = c->buyer_msgs > 0;
-		v[KEFU_C_CONSULTS] += consult;
-		v[KEFU_C_RECEIVED] += c->received;
-		v[KEFU_C_UNANSWERED] += consult && !c->received;
-		v[KEFU_C_INQUIRIES] += c->inquiry;
-		if (c->first_resp_s >= 0) {
-			v[KEFU_C_FIRST_RESP_SUM_S] += c->first_resp_s;
-			v[KEFU_C_FIRST_RESP_N]++;
-		}
-		v[KEFU_C_RESP_SUM_S] += c->resp_sum_s;
-		v[KEFU_C_RESP_N] += c->resp_n;
-		v[KEFU_C_SLOW_BUYERS] += c->slow;
-		v[KEFU_C_ROUNDS_3MIN] += c->rounds_3min;
-		v[KEFU_C_ROUNDS_3MIN_OK] += c->rounds_3min_ok;
-		v[KEFU_C_BUYER_MSGS] += c->buyer_msgs;
-		v[KEFU_C_AGENT_MSGS] += c->agent_msgs;
-		v[KEFU_C_AGENT_CHARS] += c->agent_chars;
-		if (c->received)
-			v[KEFU_C_DURATION_SUM_S] += c->end - c->start;
-		v[KEFU_C_CONVERTED] += c->converted;
-		v[KEFU_C_CONVERTED_NEXT_DAY] += c->converted_next_day;
+		kefu_chat_add_to_row(row->v, c);
 	}
 	/* sales: sorted by shop, agent, day, buyer */
 	for (size_t i = 0; i < n_sales; i++) {
@@ -792,6 +771,31 @@ static void add_autos_and_evals(engine *e, const kefu_key3 *autos, size_t n_auto
 		row->v[KEFU_C_EVALS_SATISFIED] += ev->level[i] >= 4;
 		row->v[KEFU_C_EVALS_L1 + ev->level[i] - 1]++;
 	}
+}
+
+void kefu_chat_add_to_row(int64_t *v, const kefu_chat *c)
+{
+	int consult = c->buyer_msgs > 0;
+	v[KEFU_C_CONSULTS] += consult;
+	v[KEFU_C_RECEIVED] += c->received;
+	v[KEFU_C_UNANSWERED] += consult && !c->received;
+	v[KEFU_C_INQUIRIES] += c->inquiry;
+	if (c->first_resp_s >= 0) {
+		v[KEFU_C_FIRST_RESP_SUM_S] += c->first_resp_s;
+		v[KEFU_C_FIRST_RESP_N]++;
+	}
+	v[KEFU_C_RESP_SUM_S] += c->resp_sum_s;
+	v[KEFU_C_RESP_N] += c->resp_n;
+	v[KEFU_C_SLOW_BUYERS] += c->slow;
+	v[KEFU_C_ROUNDS_3MIN] += c->rounds_3min;
+	v[KEFU_C_ROUNDS_3MIN_OK] += c->rounds_3min_ok;
+	v[KEFU_C_BUYER_MSGS] += c->buyer_msgs;
+	v[KEFU_C_AGENT_MSGS] += c->agent_msgs;
+	v[KEFU_C_AGENT_CHARS] += c->agent_chars;
+	if (c->received)
+		v[KEFU_C_DURATION_SUM_S] += c->end - c->start;
+	v[KEFU_C_CONVERTED] += c->converted;
+	v[KEFU_C_CONVERTED_NEXT_DAY] += c->converted_next_day;
 }
 
 int kefu_shop_days_from_keys(kefu_kpi_result *r, const kefu_order_credit *credit, kefu_key3 *k,

@@ -146,6 +146,10 @@ typedef struct kefu_key3 {
 } kefu_key3;
 int kefu_sort_key3(kefu_key3 *a, size_t n);
 
+/* Adds one chat's quantities to a row's counters (metrics.md section 5);
+ * shared by the engine and coverage restriction. */
+void kefu_chat_add_to_row(int64_t *v, const kefu_chat *c);
+
 /* Sorts k (hi = shop, lo = sale day ^ 2^63, idx = order index into
  * credit) and fills r->shop_days with each shop-day's paid, credited and
  * silent sums; shared by the engine and coverage restriction
