@@ -264,7 +264,9 @@
       tb.append(el('tr', null, el('td', { class: 'text', text: r.id }), el('td', { class: 'text', text: r.vendor }), el('td', { class: 'text', text: (r.shops || []).join(', ') }), el('td', { class: 'text', text: r.from + ' — ' + r.to }), el('td', { class: 'text' }, link)));
     }
     t.append(tb);
-    $('view').append(t);
+    // replace, not append: a second route to this page while the first was
+    // still waiting for the list must not leave two tables
+    $('view').replaceChildren(t);
   }
 
   /* ----------------------------------------------------------- router */
