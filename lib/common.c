@@ -155,3 +155,35 @@ uint64_t kefu_hash_bytes(const void *p, size_t n)
 	h ^= h >> 31;
 	return h;
 }
+
+size_t kefu_utf8_char(const unsigned char *s, size_t n, size_t i)
+{
+	unsigned c = s[i];
+	size_t k;
+	uint32_t cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		k = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		k = 2;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		k = 3;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (i + k >= n)
+		return 0;
+	for (size_t j = 1; j <= k; j++) {
+		if ((s[i + j] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i + j] & 0x3f);
+	}
+	if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return k + 1;
+}

@@ -81,38 +81,6 @@ struct kefu_qa_scratch {
 
 /* ------------------------------------------------------------ helpers */
 
-static size_t utf8_valid_prefix(const unsigned char *s, size_t n, size_t i)
-{
-	unsigned c = s[i];
-	size_t k;
-	uint32_t cp;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		k = 1;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		k = 2;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		k = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (i + k >= n)
-		return 0;
-	for (size_t j = 1; j <= k; j++) {
-		if ((s[i + j] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i + j] & 0x3f);
-	}
-	if ((k == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (k == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return k + 1;
-}
-
 /* Text to scan: the message itself when valid UTF-8, else a copy in the
  * scratch with every invalid byte replaced by '?' (same offsets). */
 static const char *utf8_safe(kefu_qa_scratch *s, const char *text, size_t n)
@@ -124,7 +92,7 @@ static const char *utf8_safe(kefu_qa_scratch *s, const char *text, size_t n)
 			i++;
 			continue;
 		}
-		size_t k = utf8_valid_prefix(u, n, i);
+		size_t k = kefu_utf8_char(u, n, i);
 		if (!k)
 			break;
 		i += k;
@@ -135,7 +103,7 @@ static const char *utf8_safe(kefu_qa_scratch *s, const char *text, size_t n)
 		return NULL;
 	memcpy(s->fixed, text, n);
 	while (i < n) {
-		size_t k = u[i] < 0x80 ? 1 : utf8_valid_prefix(u, n, i);
+		size_t k = u[i] < 0x80 ? 1 : kefu_utf8_char(u, n, i);
 		if (!k) {
 			s->fixed[i] = '?';
 			k = 1;

@@ -52,6 +52,11 @@ int kefu_err_set(kefu_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Sets position info on an error already set. */
 void kefu_err_at(kefu_err *err, const char *file, long line, long col);
+
+/* The length (1-4) of the valid UTF-8 character at s[i] (i < n), or 0 when
+ * the bytes there are not one (overlong, surrogate, beyond U+10FFFF or cut
+ * off by n). */
+size_t kefu_utf8_char(const unsigned char *s, size_t n, size_t i);
 void kefu_err_clear(kefu_err *err);
 
 /* Allocation wrappers used everywhere in lib/ so that tests can make the
