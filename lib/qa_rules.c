@@ -5,6 +5,7 @@
  * with its line, column and key instead of stopping at the first one.
  */
 #include "kefu/qa.h"
+#include "kefu/yaml_guard.h"
 
 #include <errno.h>
 #include <libfyaml.h>
@@ -728,6 +729,12 @@ int kefu_qa_rules_parse(kefu_qa_rules **out, const char *text, size_t n, const c
 	int rc = 0;
 	if (!rs || !(rs->source = kefu_strndup(ps.name, strlen(ps.name)))) {
 		rc = KEFU_ENOMEM;
+		goto done;
+	}
+	long dl = kefu_yaml_directive_line(text, n);
+	if (dl) { /* libfyaml 0.7.12 can hang on them (yaml_guard.h) */
+		problem_at(&ps, dl, 1, "", "YAML directives (lines starting with %%) are not "
+					   "supported in rule files");
 		goto done;
 	}
 	struct fy_diag_cfg dc;

@@ -5,6 +5,7 @@
  * problem reported as file:line: key: reason; and its exact arithmetic.
  */
 #include "kefu/vendor.h"
+#include "kefu/yaml_guard.h"
 
 #include <libfyaml.h>
 #include <stdarg.h>
@@ -462,6 +463,12 @@ int kefu_vendor_card_parse(kefu_vendor_card **out, const char *file, const char 
 	if (!card)
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	card->file = kefu_strndup(p.file, strlen(p.file));
+	long dl = kefu_yaml_directive_line(text, n);
+	if (dl) { /* libfyaml 0.7.12 can hang on them (yaml_guard.h) */
+		problem(&p, dl, "", "YAML directives (lines starting with %%) are not supported in "
+				    "scorecards");
+		goto done;
+	}
 	struct fy_diag_cfg dcfg;
 	fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
