@@ -179,29 +179,31 @@ static item *new_item(batch *b)
 static int w_row(void *ctx, const kefu_record *rec, const char *file, long line, kefu_err *err)
 {
 	piped *P = ctx;
-	pthread_mutex_lock(&P->mu);
-	P->file = file;
-	batch *b = room(P);
-	item *it = b ? new_item(b) : NULL;
-	int rc = 0;
-	if (!b) {
-		rc = kefu_err_set(err, KEFU_EIO, "stopped");
-	} else if (!it) {
-		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-	} else {
-		memset(it, 0, sizeof *it);
-		it->rec = *rec;
-		it->line = line;
-		kefu_str *s[8];
-		int ns = rec_strings(&it->rec, s);
-		for (int i = 0; i < ns && !rc; i++)
-			if (str_put(b, s[i]))
-				rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-		if (!rc)
-			b->n++;
+	/* The batch being filled is the worker's alone (only the worker sets
+	 * P->cur, and the consumer sees a batch after hand_over under the
+	 * lock), so the lock is taken only to switch batches. */
+	batch *b = P->cur >= 0 ? &P->b[P->cur] : NULL;
+	if (!b || b->n >= BATCH_ITEMS || b->an >= BATCH_BYTES || P->file != file) {
+		pthread_mutex_lock(&P->mu);
+		P->file = file;
+		b = room(P);
+		pthread_mutex_unlock(&P->mu);
+		if (!b)
+			return kefu_err_set(err, KEFU_EIO, "stopped");
 	}
-	pthread_mutex_unlock(&P->mu);
-	return rc;
+	item *it = new_item(b);
+	if (!it)
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	memset(it, 0, sizeof *it);
+	it->rec = *rec;
+	it->line = line;
+	kefu_str *s[8];
+	int ns = rec_strings(&it->rec, s);
+	for (int i = 0; i < ns; i++)
+		if (str_put(b, s[i]))
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	b->n++;
+	return 0;
 }
 
 static int w_reject(void *ctx, const char *file, long line, long col, const char *column,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kefu/msgseg.h"
 #include "kefu/report.h"
 #include "kefu/store.h"
 
@@ -32,7 +33,7 @@ static const char qa_schema[] =
 	" points INTEGER NOT NULL, hits INTEGER NOT NULL, rules_hit INTEGER NOT NULL,"
 	" severity INTEGER, max_gap_s INTEGER NOT NULL, PRIMARY KEY(run_id, chat))"
 	" STRICT, WITHOUT ROWID;"
-	/* msg_ref = messages.h (NULL for chat-level hits) */
+	/* msg_ref = the message's kefu_msgseg_ref (NULL for chat-level hits) */
 	"CREATE TABLE IF NOT EXISTS qa_hits(id INTEGER PRIMARY KEY,"
 	" run_id INTEGER NOT NULL REFERENCES qa_runs(id), chat TEXT NOT NULL,"
 	" rule_idx INTEGER NOT NULL, msg_ref INTEGER, ts INTEGER, dir INTEGER,"
@@ -101,8 +102,8 @@ static int dim_map(sqlite3 *db, const char *table, const kefu_dict *d, uint32_t 
 	return 0;
 }
 
-/* One reader: the messages with rowid (h) in [lo, hi] and ts in range,
- * on its own connection (parallel parts) or the store's. */
+/* One reader: the messages of segments [lo, hi] with ts in range, on its
+ * own connection (parallel parts) or the store's. */
 typedef struct reader {
 	sqlite3 *db; /* NULL: open `path` read-only */
 	const char *path;
@@ -114,11 +115,34 @@ typedef struct reader {
 	kefu_err err;
 } reader;
 
+static int read_segment(void *ctx, const kefu_msgseg *seg, kefu_err *err)
+{
+	reader *r = ctx;
+	for (size_t i = 0; i < seg->n; i++) {
+		if (seg->ts[i] < r->from_ts || seg->ts[i] > r->to_ts)
+			continue;
+		const uint32_t id[3] = {seg->shop[i], seg->agent[i], seg->buyer[i]};
+		uint32_t did[3];
+		int ok = 1;
+		for (int d = 0; d < 3; d++) {
+			did[d] = id[d] < r->nmap[d] ? r->map[d][id[d]] : KEFU_NO_ID;
+			if (did[d] == KEFU_NO_ID)
+				ok = 0;
+		}
+		if (!ok)
+			continue;
+		if (kefu_qa_msgs_add(&r->out, did[0], did[1], did[2], seg->dir[i], seg->ts[i],
+				     kefu_msgseg_ref(seg->id, i), seg->text + seg->text_off[i],
+				     (size_t)(seg->text_off[i + 1] - seg->text_off[i])))
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static void *read_part(void *arg)
 {
 	reader *r = arg;
 	sqlite3 *db = r->db;
-	sqlite3_stmt *s = NULL;
 	int own = !db;
 	if (own) {
 		if (sqlite3_open_v2(r->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
@@ -130,42 +154,11 @@ static void *read_part(void *arg)
 		sqlite3_busy_timeout(db, 10000);
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	}
-	if (sqlite3_prepare_v2(db,
-			       "SELECT h, shop_id, agent_id, buyer_id, dir, ts, text FROM messages"
-			       " WHERE h BETWEEN ?3 AND ?4 AND ts BETWEEN ?1 AND ?2",
-			       -1, &s, NULL) != SQLITE_OK) {
-		r->rc = db_fail(db, &r->err, "qa: read messages");
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, r->from_ts);
-	sqlite3_bind_int64(s, 2, r->to_ts);
-	sqlite3_bind_int64(s, 3, r->lo);
-	sqlite3_bind_int64(s, 4, r->hi);
-	int step;
-	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		uint32_t did[3];
-		int ok = 1;
-		for (int d = 0; d < 3; d++) {
-			int64_t id = sqlite3_column_int64(s, 1 + d);
-			did[d] = id >= 0 && (uint64_t)id < r->nmap[d] ? r->map[d][id] : KEFU_NO_ID;
-			if (did[d] == KEFU_NO_ID)
-				ok = 0;
-		}
-		int dir = sqlite3_column_int(s, 4);
-		if (!ok || dir < 0 || dir > 2)
-			continue;
-		const char *t = (const char *)sqlite3_column_text(s, 6);
-		size_t tn = (size_t)sqlite3_column_bytes(s, 6);
-		if (kefu_qa_msgs_add(&r->out, did[0], did[1], did[2], dir, sqlite3_column_int64(s, 5),
-				     sqlite3_column_int64(s, 0), t ? t : "", t ? tn : 0)) {
-			r->rc = kefu_err_set(&r->err, KEFU_ENOMEM, "out of memory");
-			goto out;
-		}
-	}
-	if (step != SQLITE_DONE)
-		r->rc = db_fail(db, &r->err, "qa: read messages");
-out:
-	sqlite3_finalize(s);
+	kefu_msgseg seg;
+	memset(&seg, 0, sizeof seg);
+	kefu_msgseg_filter f = {r->from_ts, r->to_ts, r->lo, r->hi, 1};
+	r->rc = kefu_msgseg_scan(db, &f, &seg, read_segment, r, &r->err);
+	kefu_msgseg_free(&seg);
 	if (own) {
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 		sqlite3_close(db);
@@ -228,21 +221,11 @@ int kefu_qa_store_load_msgs(kefu_store *st, const kefu_dataset *ds, int64_t from
 	    (rc = dim_map(db, "dim_agent", ds->agents, &map[1], &nmap[1], err)) ||
 	    (rc = dim_map(db, "dim_buyer", ds->buyers, &map[2], &nmap[2], err)))
 		goto done;
-	int64_t lo = INT64_MIN, hi = INT64_MAX;
-	if (sqlite3_prepare_v2(db, "SELECT min(h), max(h) FROM messages", -1, &s,
-			       NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
-		rc = db_fail(db, err, "qa: read messages");
+	int64_t lo, hi;
+	if ((rc = kefu_msgseg_id_range(db, &lo, &hi, err)))
 		goto done;
-	}
-	if (sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		lo = sqlite3_column_int64(s, 0);
-		hi = sqlite3_column_int64(s, 1);
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	/* parts on their own read-only connections (a file store only); each
-	 * part is a range of rowids */
+	 * part is a range of segment ids */
 	const char *path = sqlite3_db_filename(db, "main");
 	if (threads > 1 && path && path[0] && hi > lo)
 		nparts = threads > 8 ? 8 : threads;
@@ -252,16 +235,14 @@ int kefu_qa_store_load_msgs(kefu_store *st, const kefu_dataset *ds, int64_t from
 		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 		goto done;
 	}
-	/* split [lo, hi] evenly (unsigned arithmetic: the range may be wide) */
-	uint64_t span = (uint64_t)hi - (uint64_t)lo;
+	/* split the segment ids [lo, hi] evenly */
+	int64_t span = hi - lo + 1;
 	for (int p = 0; p < nparts; p++) {
 		reader *r = &parts[p];
 		r->db = p == 0 ? db : NULL;
 		r->path = path;
-		r->lo = p == 0 ? lo : (int64_t)((uint64_t)lo + span / (uint64_t)nparts * (uint64_t)p);
-		r->hi = p == nparts - 1 ? hi
-					: (int64_t)((uint64_t)lo +
-						    span / (uint64_t)nparts * (uint64_t)(p + 1) - 1);
+		r->lo = lo + span * p / nparts;
+		r->hi = lo + span * (p + 1) / nparts - 1;
 		r->from_ts = from_ts;
 		r->to_ts = to_ts;
 		r->map = map;
@@ -1182,6 +1163,50 @@ static int format_local(kefu_store *st, tz_cache *tc, const char *shop, int64_t 
 	return 0;
 }
 
+/* A hit's message text to fetch: the message and the table row. */
+typedef struct text_want {
+	int64_t ref;
+	size_t row;
+} text_want;
+
+static int cmp_want(const void *a, const void *b)
+{
+	const text_want *x = a, *y = b;
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
+/* Sets column col of the wanted rows to their messages' texts, decoding
+ * each segment once. A message no longer stored leaves the cell empty. */
+static int fill_texts(sqlite3 *db, kefu_table *t, size_t col, text_want *want, size_t n,
+		      kefu_err *err)
+{
+	kefu_msgseg seg;
+	memset(&seg, 0, sizeof seg);
+	int64_t have = -1;
+	int rc = 0, missing = 0;
+	if (n)
+		qsort(want, n, sizeof *want, cmp_want);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		int64_t id = want[i].ref >> KEFU_MSGSEG_ROW_BITS;
+		size_t row = (size_t)(want[i].ref & ((1 << KEFU_MSGSEG_ROW_BITS) - 1));
+		if (id != have) {
+			have = id;
+			rc = kefu_msgseg_get(db, id, 1, &seg, err);
+			missing = rc == KEFU_ENOTFOUND;
+			if (missing)
+				rc = 0;
+		}
+		if (rc || missing || row >= seg.n)
+			continue;
+		if (kefu_cell_set_text(kefu_table_cell(t, want[i].row, col),
+				       seg.text + seg.text_off[row],
+				       (size_t)(seg.text_off[row + 1] - seg.text_off[row])))
+			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	}
+	kefu_msgseg_free(&seg);
+	return rc;
+}
+
 int kefu_qa_report_hits(kefu_table **out, kefu_store *st, const kefu_qa_filter *f, kefu_err *err)
 {
 	static const colspec cols[] = {
@@ -1202,13 +1227,15 @@ int kefu_qa_report_hits(kefu_table **out, kefu_store *st, const kefu_qa_filter *
 	kefu_table *t = NULL;
 	tz_cache tc;
 	memset(&tc, 0, sizeof tc);
+	text_want *want = NULL;
+	size_t nwant = 0, nwant_cap = 0;
 	const char *sql =
 		"SELECT s.name, a.name, b.name, c.day, h.ts, h.dir, q.rule, q.severity, q.points,"
-		" h.matched, m.text, c.chat"
+		" h.matched, h.msg_ref, c.chat"
 		" FROM qa_hits h JOIN qa_chats c ON c.run_id = h.run_id AND c.chat = h.chat"
 		" JOIN qa_rules q ON q.run_id = h.run_id AND q.idx = h.rule_idx"
 		" JOIN dim_shop s ON s.id = c.shop_id JOIN dim_agent a ON a.id = c.agent_id"
-		" JOIN dim_buyer b ON b.id = c.buyer_id LEFT JOIN messages m ON m.h = h.msg_ref"
+		" JOIN dim_buyer b ON b.id = c.buyer_id"
 		" WHERE h.run_id = ?1 AND c.day BETWEEN ?2 AND ?3"
 		" AND (?4 IS NULL OR s.name = ?4) AND (?5 IS NULL OR a.name = ?5)"
 		" AND (?6 IS NULL OR q.rule = ?6) AND (?7 < 0 OR q.severity >= ?7)"
@@ -1249,16 +1276,25 @@ int kefu_qa_report_hits(kefu_table **out, kefu_store *st, const kefu_qa_filter *
 		if ((rc = kefu_cell_set_text(&row[5], side, strlen(side))) ||
 		    (rc = cell_text(&row[6], s, 6)) ||
 		    (rc = kefu_cell_set_text(&row[7], sv, strlen(sv))) ||
-		    (rc = cell_text(&row[9], s, 9)) || (rc = cell_text(&row[10], s, 10)) ||
+		    (rc = cell_text(&row[9], s, 9)) || (rc = kefu_cell_set_text(&row[10], "", 0)) ||
 		    (rc = cell_text(&row[11], s, 11)))
 			goto oom;
 		cell_int(&row[8], s, 8);
+		if (sqlite3_column_type(s, 10) != SQLITE_NULL) {
+			if (kefu_grow((void **)&want, &nwant_cap, nwant + 1, sizeof *want))
+				goto oom;
+			want[nwant++] = (text_want){sqlite3_column_int64(s, 10), t->nrows - 1};
+		}
 	}
 	if (step != SQLITE_DONE) {
 		rc = db_fail(db, err, "qa: hits");
 		goto fail;
 	}
 	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = fill_texts(db, t, 10, want, nwant, err)))
+		goto fail;
+	kefu_free(want);
 	if (tc.have)
 		kefu_settings_clear(&tc.set);
 	*out = t;
@@ -1269,6 +1305,7 @@ fail:
 	if (tc.have)
 		kefu_settings_clear(&tc.set);
 	sqlite3_finalize(s);
+	kefu_free(want);
 	kefu_table_free(t);
 	return rc;
 }

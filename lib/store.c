@@ -35,18 +35,8 @@ static const char schema_sql[] =
 	" unchanged INTEGER NOT NULL, updated INTEGER NOT NULL,"
 	" conflicts INTEGER NOT NULL, rejected INTEGER NOT NULL,"
 	" PRIMARY KEY(run_id, kind)) STRICT, WITHOUT ROWID;"
-	/* messages: the key is the whole row; h (the rowid) is its 64-bit key
-	 * hash with the time in the high half, made unique by linear probing
-	 * (store_import.c) */
-	"CREATE TABLE messages(h INTEGER PRIMARY KEY,"
-	" shop_id INTEGER NOT NULL REFERENCES dim_shop(id),"
-	" buyer_id INTEGER NOT NULL REFERENCES dim_buyer(id),"
-	" agent_id INTEGER NOT NULL REFERENCES dim_agent(id),"
-	/* BETWEEN, not IN (0, 1, 2): SQLite builds an ephemeral index for
-	 * an IN list on every inserted row (a third of the import time);
-	 * stores made with the IN form behave the same, only slower */
-	" dir INTEGER NOT NULL CHECK(dir BETWEEN 0 AND 2),"
-	" ts INTEGER NOT NULL, text TEXT NOT NULL) STRICT;"
+	/* messages: columnar segments (msgseg.h, docs/STORE.md) */
+	KEFU_MSGSEG_SCHEMA_SQL
 	"CREATE TABLE orders(id INTEGER PRIMARY KEY,"
 	" shop_id INTEGER NOT NULL REFERENCES dim_shop(id), order_id TEXT NOT NULL,"
 	" buyer_id INTEGER NOT NULL REFERENCES dim_buyer(id),"
@@ -94,13 +84,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_DIM_ADD0] = "INSERT INTO dim_shop(name) VALUES(?1)",
 	[S_DIM_ADD1] = "INSERT INTO dim_agent(name) VALUES(?1)",
 	[S_DIM_ADD2] = "INSERT INTO dim_buyer(name) VALUES(?1)",
-
-	[S_MSG_INS] = "INSERT INTO messages(h, shop_id, buyer_id, agent_id, dir, ts, text)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(h) DO NOTHING",
-	[S_MSG_GET] = "SELECT shop_id, buyer_id, agent_id, dir, ts, text FROM messages"
-		      " WHERE h = ?1",
-
-	[S_MSG_BATCH] = NULL, /* generated: STORE_MSG_BATCH rows, see batch_sql() */
 
 	[S_ORD_INS] = "INSERT INTO orders(shop_id, order_id, buyer_id, created, paid, amount,"
 		      " items, status, refund) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -191,20 +174,6 @@ int store_exec(kefu_store *st, const char *sql, kefu_err *err)
 	return 0;
 }
 
-/* The multi-row message insert (constant text: placeholders only). No
- * RETURNING: its per-statement ephemeral table cost a third of the import
- * time; sqlite3_changes() says whether every row went in, which is the
- * common case (store_import.c). */
-static void batch_sql(char *buf, size_t cap)
-{
-	size_t off = (size_t)snprintf(buf, cap, "INSERT INTO messages(h, shop_id, buyer_id, "
-						"agent_id, dir, ts, text) VALUES");
-	for (int i = 0; i < STORE_MSG_BATCH && off < cap; i++)
-		off += (size_t)snprintf(buf + off, cap - off, "%s(?,?,?,?,?,?,?)", i ? "," : "");
-	if (off < cap)
-		snprintf(buf + off, cap - off, " ON CONFLICT(h) DO NOTHING");
-}
-
 sqlite3_stmt *store_stmt(kefu_store *st, enum store_stmt id, kefu_err *err)
 {
 	sqlite3_stmt *s = st->stmt[id];
@@ -212,13 +181,7 @@ sqlite3_stmt *store_stmt(kefu_store *st, enum store_stmt id, kefu_err *err)
 		sqlite3_reset(s);
 		return s;
 	}
-	char gen[STORE_MSG_BATCH * 16 + 160];
-	const char *sql = stmt_sql[id];
-	if (id == S_MSG_BATCH) {
-		batch_sql(gen, sizeof gen);
-		sql = gen;
-	}
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+	if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
 	    SQLITE_OK) {
 		store_fail(st, err, "prepare");
 		return NULL;
@@ -298,23 +261,35 @@ static int name_cache_put(store_name_cache *c, uint64_t h, const char *p, size_t
 int store_dim_id(kefu_store *st, enum store_dim d, kefu_str name, int64_t *id, kefu_err *err)
 {
 	store_name_cache *c = &st->dim[d];
+	/* consecutive rows mostly repeat the shop, agent and buyer */
+	if (c->last_id && c->last_n == name.n && (name.n == 0 || memcmp(c->last, name.p, name.n) == 0)) {
+		*id = c->last_id;
+		return 0;
+	}
 	uint64_t h = kefu_hash_bytes(name.p, name.n);
 	store_name_slot *hit = name_cache_find(c, h, name.p, name.n);
 	if (hit) {
 		*id = hit->id;
+		c->last = hit->name;
+		c->last_n = hit->n;
+		c->last_id = hit->id;
 		return 0;
 	}
-	sqlite3_stmt *s = store_stmt(st, (enum store_stmt)(S_DIM_GET0 + d), err);
-	if (!s)
-		return KEFU_ESTORE;
-	if (store_bind_str(s, 1, name) != SQLITE_OK)
-		return store_fail(st, err, "bind");
-	int rc = sqlite3_step(s);
+	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_DONE; /* a complete cache knows every stored name */
+	if (!c->complete) {
+		if (!(s = store_stmt(st, (enum store_stmt)(S_DIM_GET0 + d), err)))
+			return KEFU_ESTORE;
+		if (store_bind_str(s, 1, name) != SQLITE_OK)
+			return store_fail(st, err, "bind");
+		rc = sqlite3_step(s);
+	}
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 	} else if (rc == SQLITE_DONE) {
-		sqlite3_reset(s);
+		if (s)
+			sqlite3_reset(s);
 		s = store_stmt(st, (enum store_stmt)(S_DIM_ADD0 + d), err);
 		if (!s)
 			return KEFU_ESTORE;
@@ -332,6 +307,46 @@ int store_dim_id(kefu_store *st, enum store_dim d, kefu_str name, int64_t *id, k
 	}
 	if (name_cache_put(c, h, name.p, name.n, *id))
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	c->last_id = 0; /* set again on the next hit */
+	return 0;
+}
+
+int store_dim_preload(kefu_store *st, kefu_err *err)
+{
+	static const char *const sql[DIM_COUNT][2] = {
+		{"SELECT count(*) FROM dim_shop", "SELECT id, name FROM dim_shop"},
+		{"SELECT count(*) FROM dim_agent", "SELECT id, name FROM dim_agent"},
+		{"SELECT count(*) FROM dim_buyer", "SELECT id, name FROM dim_buyer"},
+	};
+	for (int d = 0; d < DIM_COUNT; d++) {
+		store_name_cache *c = &st->dim[d];
+		sqlite3_stmt *s;
+		if (c->complete)
+			continue;
+		if (sqlite3_prepare_v2(st->db, sql[d][0], -1, &s, NULL) != SQLITE_OK)
+			return store_fail(st, err, "read names");
+		int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+		sqlite3_finalize(s);
+		if (n < 0 || n > STORE_DIM_PRELOAD_MAX)
+			continue;
+		if (sqlite3_prepare_v2(st->db, sql[d][1], -1, &s, NULL) != SQLITE_OK)
+			return store_fail(st, err, "read names");
+		int step, rc = 0;
+		while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+			const char *p = (const char *)sqlite3_column_text(s, 1);
+			size_t len = (size_t)sqlite3_column_bytes(s, 1);
+			uint64_t h = kefu_hash_bytes(p ? p : "", len);
+			if (!name_cache_find(c, h, p ? p : "", len) &&
+			    name_cache_put(c, h, p ? p : "", len, sqlite3_column_int64(s, 0)))
+				rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		}
+		if (!rc && step != SQLITE_DONE)
+			rc = store_fail(st, err, "read names");
+		sqlite3_finalize(s);
+		if (rc)
+			return rc;
+		c->complete = 1;
+	}
 	return 0;
 }
 
@@ -460,13 +475,22 @@ static int ensure_schema(kefu_store *st, const char *path, kefu_err *err)
 		return store_fail(st, err, "set WAL mode");
 	if (ver == KEFU_STORE_SCHEMA_VERSION)
 		return 0;
-	/* Empty database: create the schema, re-checking under the write lock
-	 * in case another process got there first. */
+	/* Empty database: create the schema; schema 1: upgrade it. Both under
+	 * the write lock, re-checking in case another process got there first. */
 	if ((rc = store_exec(st, "BEGIN IMMEDIATE", err)))
 		return rc;
 	if ((rc = read_pragma_int(st, "PRAGMA user_version", &ver, err)))
 		goto fail;
-	if (ver == 0) {
+	if (ver == 1) {
+		/* schema 2 keeps messages as segments (msgseg.h) */
+		char pragma[64];
+		if ((rc = store_exec(st, KEFU_MSGSEG_SCHEMA_SQL, err)) ||
+		    (rc = kefu_msgseg_migrate_v1(st->db, err)))
+			goto fail;
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", KEFU_STORE_SCHEMA_VERSION);
+		if ((rc = store_exec(st, pragma, err)))
+			goto fail;
+	} else if (ver == 0) {
 		char pragma[96];
 		if ((rc = store_exec(st, schema_sql, err)))
 			goto fail;
@@ -537,6 +561,12 @@ void kefu_store_close(kefu_store *st)
 	store_dim_cache_clear(st);
 	kefu_free(st->msg_text);
 	kefu_free(st->msg);
+	kefu_free(st->seg_rows);
+	kefu_free(st->sort_k);
+	kefu_free(st->sort_ix);
+	kefu_msgseg_writer_free(st->segw);
+	kefu_msgseg_free(&st->keyseg);
+	store_keys_free(&st->keys);
 	sqlite3_close(st->db);
 	kefu_free(st);
 }
@@ -544,7 +574,7 @@ void kefu_store_close(kefu_store *st)
 int kefu_store_count(kefu_store *st, kefu_kind kind, int64_t *n, kefu_err *err)
 {
 	static const char *const sql[KEFU_KIND_COUNT] = {
-		[KEFU_KIND_MESSAGES] = "SELECT count(*) FROM messages",
+		[KEFU_KIND_MESSAGES] = "SELECT coalesce(sum(rows), 0) FROM msg_segments",
 		[KEFU_KIND_ORDERS] = "SELECT count(*) FROM orders",
 		[KEFU_KIND_RATINGS] = "SELECT count(*) FROM ratings",
 		[KEFU_KIND_EVALS] = "SELECT count(*) FROM evals",

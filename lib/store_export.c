@@ -66,7 +66,7 @@ typedef struct export_def {
 
 static const export_def defs[] = {
 	{KEFU_KIND_MESSAGES, "shop,buyer,agent,dir,ts,text",
-	 "SELECT m.shop_id, s.name, s.name, b.name, a.name, m.dir, m.ts, m.text FROM messages m"
+	 "SELECT m.shop_id, s.name, s.name, b.name, a.name, m.dir, m.ts, m.text FROM temp.messages m"
 	 " JOIN dim_shop s ON s.id = m.shop_id JOIN dim_buyer b ON b.id = m.buyer_id"
 	 " JOIN dim_agent a ON a.id = m.agent_id"
 	 " ORDER BY s.name, b.name, a.name, m.ts, m.dir, m.text",
@@ -165,6 +165,12 @@ int kefu_store_export(kefu_store *st, kefu_kind kind, FILE *out, kefu_err *err)
 		return rc;
 	if (own_txn && (rc = store_exec(st, "BEGIN", err)))
 		return rc;
+	if (kind == KEFU_KIND_MESSAGES) {
+		/* sorted by names: SQL over a temp copy of the segments */
+		kefu_msgseg_filter all = KEFU_MSGSEG_ALL;
+		if ((rc = kefu_msgseg_to_temp(st->db, &all, err)))
+			goto out;
+	}
 	if (sqlite3_prepare_v2(st->db, d->sql, -1, &s, NULL) != SQLITE_OK) {
 		rc = store_fail(st, err, "export");
 		goto out;
@@ -191,6 +197,8 @@ io:
 	rc = kefu_err_set(err, KEFU_EIO, "write error while exporting %s", kefu_kind_name(kind));
 out:
 	sqlite3_finalize(s);
+	if (kind == KEFU_KIND_MESSAGES)
+		sqlite3_exec(st->db, "DROP TABLE IF EXISTS temp.messages", NULL, NULL, NULL);
 	tz_cache_free(&cache);
 	if (own_txn)
 		sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL);

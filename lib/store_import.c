@@ -8,12 +8,12 @@
  * a conflict (evals: same key, another level; reported, not applied).
  *
  * Hot path: names resolve to dimension ids through in-memory caches; each
- * row is one INSERT ... ON CONFLICT DO NOTHING on a reused prepared
- * statement, followed by a keyed SELECT only when the key already exists.
- * Messages are keyed by a 64-bit hash of the whole row with a UNIQUE index;
- * on a hash hit the stored row is compared in full, and a real collision
- * (different row, same hash) probes the next hash value, so no row is ever
- * lost to a collision.
+ * order, rating, eval, roster or presence row is one INSERT ... ON
+ * CONFLICT DO NOTHING on a reused prepared statement, followed by a keyed
+ * SELECT only when the key already exists. Messages are collected 64K at
+ * a time, sorted by key, checked against the run's key set (store_keys.c:
+ * a message whose key and 64-bit fingerprint of all values are stored is
+ * unchanged) and written as one columnar segment (msgseg.h).
  */
 #include "store_int.h"
 
@@ -21,31 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
-static uint64_t message_hash(int64_t shop, int64_t buyer, int64_t agent, int dir, int64_t ts,
-			     kefu_str text)
-{
-	uint64_t h = kefu_hash_bytes(text.p, text.n);
-	h = mix64(h ^ (uint64_t)shop);
-	h = mix64(h ^ (uint64_t)buyer * 0x9e3779b97f4a7c15ULL);
-	h = mix64(h ^ (uint64_t)agent);
-	h = mix64(h ^ (uint64_t)dir);
-	/* shop and time in the high bits: input files are mostly in time
-	 * order per shop, so new keys append near each other in the table
-	 * instead of landing all over it; 16 bits of the row hash tell rows of
-	 * the same (shop, second) apart (probing settles the rare collisions) */
-	return ((uint64_t)shop & 0xffffu) << 48 | (uint64_t)(uint32_t)ts << 16 | (h >> 48);
-}
 
 static int bind_ts_or_null(sqlite3_stmt *s, int i, int64_t v, int64_t none)
 {
@@ -98,156 +73,29 @@ static int bind_fail(kefu_store *st, sqlite3_stmt *s, kefu_err *err)
 
 /* ------------------------------------------------------------- messages */
 
-/* Settles a pending message that the batch insert did not insert: its key
- * slot is taken, either by the same row (unchanged) or, after a real 64-bit
- * collision, by another one (probe the next slot). */
-static int settle_message(kefu_store *st, const store_msg_row *r, kefu_import_counts *c,
-			  kefu_err *err)
-{
-	kefu_str text = {st->msg_text + r->text_off, r->text_n};
-	uint64_t h = r->h;
-	int rc;
-	for (;;) {
-		sqlite3_stmt *s;
-		STMT(s, S_MSG_GET);
-		sqlite3_bind_int64(s, 1, (int64_t)h);
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_DONE) {
-			/* a free slot: insert here */
-			int changed = 0;
-			sqlite3_reset(s);
-			STMT(s, S_MSG_INS);
-			if (sqlite3_bind_int64(s, 1, (int64_t)h) || sqlite3_bind_int64(s, 2, r->shop) ||
-			    sqlite3_bind_int64(s, 3, r->buyer) || sqlite3_bind_int64(s, 4, r->agent) ||
-			    sqlite3_bind_int(s, 5, r->dir) || sqlite3_bind_int64(s, 6, r->ts) ||
-			    store_bind_str(s, 7, text))
-				return bind_fail(st, s, err);
-			if ((rc = step_write(st, s, &changed, err, "insert message")))
-				return rc;
-			if (changed) {
-				c->added++;
-				return 0;
-			}
-			continue; /* cannot happen inside our write transaction */
-		}
-		if (rc != SQLITE_ROW) {
-			rc = store_fail(st, err, "read message");
-			sqlite3_reset(s);
-			return rc;
-		}
-		int same = sqlite3_column_int64(s, 0) == r->shop &&
-			   sqlite3_column_int64(s, 1) == r->buyer &&
-			   sqlite3_column_int64(s, 2) == r->agent && sqlite3_column_int(s, 3) == r->dir &&
-			   sqlite3_column_int64(s, 4) == r->ts && col_eq_str(s, 5, text);
-		sqlite3_reset(s);
-		if (same) {
-			c->unchanged++;
-			return 0;
-		}
-		h++; /* a real 64-bit collision: probe the next slot */
-	}
-}
-
-/* 1 when the stored row at r->h holds exactly r's values (0 if it holds
- * another row); KEFU_* < 0 on failure. */
-static int stored_same(kefu_store *st, const store_msg_row *r, kefu_err *err)
-{
-	sqlite3_stmt *s;
-	STMT(s, S_MSG_GET);
-	sqlite3_bind_int64(s, 1, (int64_t)r->h);
-	int rc = sqlite3_step(s);
-	if (rc != SQLITE_ROW) {
-		rc = store_fail(st, err, "read message");
-		sqlite3_reset(s);
-		return rc;
-	}
-	kefu_str text = {st->msg_text + r->text_off, r->text_n};
-	int same = sqlite3_column_int64(s, 0) == r->shop && sqlite3_column_int64(s, 1) == r->buyer &&
-		   sqlite3_column_int64(s, 2) == r->agent && sqlite3_column_int(s, 3) == r->dir &&
-		   sqlite3_column_int64(s, 4) == r->ts && col_eq_str(s, 5, text);
-	sqlite3_reset(s);
-	return same;
-}
-
-/* Inserts rows[0..n) (n <= STORE_MSG_BATCH, distinct rows in key order):
- * a full batch in one INSERT ... ON CONFLICT DO NOTHING. When every row
- * went in (sqlite3_changes), they are all added. Otherwise n - changes
- * rows were already stored: a row whose slot holds another row is a
- * 64-bit collision, settled by probing; the rest were stored before, so
- * they are unchanged. Which same-valued rows were the ignored ones does not
- * matter: only the counts do. Short batches go row by row. */
-static int flush_chunk(kefu_store *st, store_msg_row *rows, size_t n, kefu_import_counts *c,
-		       kefu_err *err)
-{
-	int rc = 0;
-	if (n < STORE_MSG_BATCH) {
-		for (size_t i = 0; i < n && rc == 0; i++)
-			rc = settle_message(st, &rows[i], c, err);
-		return rc;
-	}
-	sqlite3_stmt *s;
-	STMT(s, S_MSG_BATCH);
-	for (size_t i = 0; i < n; i++) {
-		const store_msg_row *r = &rows[i];
-		kefu_str text = {st->msg_text + r->text_off, r->text_n};
-		int b = (int)i * 7;
-		if (sqlite3_bind_int64(s, b + 1, (int64_t)r->h) || sqlite3_bind_int64(s, b + 2, r->shop) ||
-		    sqlite3_bind_int64(s, b + 3, r->buyer) || sqlite3_bind_int64(s, b + 4, r->agent) ||
-		    sqlite3_bind_int(s, b + 5, r->dir) || sqlite3_bind_int64(s, b + 6, r->ts) ||
-		    store_bind_str(s, b + 7, text))
-			return bind_fail(st, s, err);
-	}
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return store_fail(st, err, "insert messages");
-	size_t went_in = (size_t)sqlite3_changes(st->db);
-	c->added += (long)went_in;
-	if (went_in == n)
-		return 0;
-	size_t collisions = 0;
-	for (size_t i = 0; i < n; i++) {
-		int same = stored_same(st, &rows[i], err);
-		if (same < 0)
-			return same;
-		if (!same) {
-			collisions++;
-			if ((rc = settle_message(st, &rows[i], c, err)))
-				return rc;
-		}
-	}
-	c->unchanged += (long)(n - went_in - collisions);
-	return 0;
-}
-
-/* 1 when two pending rows hold the same values. */
-static int same_row(const kefu_store *st, const store_msg_row *a, const store_msg_row *b)
-{
-	return a->h == b->h && a->shop == b->shop && a->buyer == b->buyer && a->agent == b->agent &&
-	       a->dir == b->dir && a->ts == b->ts && a->text_n == b->text_n &&
-	       (a->text_n == 0 ||
-		memcmp(st->msg_text + a->text_off, st->msg_text + b->text_off, a->text_n) == 0);
-}
-
-/* Sorts the pending rows by key, ties in arrival order: a stable LSD
- * radix sort (8 passes of 8 bits) of (key, index) pairs, then one
- * permutation; qsort of the 64-byte rows cost an eighth of the import. */
-static int sort_pending(kefu_store *st, kefu_err *err)
+/* Sorts the pending rows by key (as signed, the order of segment keys),
+ * ties in arrival order: a stable LSD radix sort (8 passes of 8 bits,
+ * skipping digits every key shares) of (key, index) pairs in buffers kept
+ * across flushes. Returns the row order. */
+static const uint32_t *sort_pending(kefu_store *st, kefu_err *err)
 {
 	size_t n = st->nmsg;
-	uint64_t *k = kefu_malloc(n * 2 * sizeof *k);
-	uint32_t *ix = kefu_malloc(n * 2 * sizeof *ix);
-	store_msg_row *out = kefu_malloc(n * sizeof *out);
-	if (!k || !ix || !out) {
-		kefu_free(k);
-		kefu_free(ix);
-		kefu_free(out);
-		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	if (!st->sort_k) {
+		st->sort_k = kefu_malloc(STORE_MSG_BUFFER * 2 * sizeof *st->sort_k);
+		st->sort_ix = kefu_malloc(STORE_MSG_BUFFER * 2 * sizeof *st->sort_ix);
+		if (!st->sort_k || !st->sort_ix) {
+			kefu_free(st->sort_k);
+			kefu_free(st->sort_ix);
+			st->sort_k = NULL;
+			st->sort_ix = NULL;
+			kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+			return NULL;
+		}
 	}
-	uint64_t *ka = k, *kb = k + n;
-	uint32_t *ia = ix, *ib = ix + n;
+	uint64_t *ka = st->sort_k, *kb = st->sort_k + STORE_MSG_BUFFER;
+	uint32_t *ia = st->sort_ix, *ib = st->sort_ix + STORE_MSG_BUFFER;
 	for (size_t i = 0; i < n; i++) {
-		ka[i] = st->msg[i].h;
+		ka[i] = st->msg[i].h ^ (1ULL << 63);
 		ia[i] = (uint32_t)i;
 	}
 	for (int shift = 0; shift < 64; shift += 8) {
@@ -270,14 +118,7 @@ static int sort_pending(kefu_store *st, kefu_err *err)
 		ia = ib;
 		ib = ti;
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = st->msg[ia[i]];
-	kefu_free(st->msg);
-	st->msg = out;
-	st->msgcap = n;
-	kefu_free(k);
-	kefu_free(ix);
-	return 0;
+	return ia;
 }
 
 int store_flush_messages(kefu_store *st, kefu_err *err)
@@ -287,24 +128,61 @@ int store_flush_messages(kefu_store *st, kefu_err *err)
 	int rc = 0;
 	if (!n)
 		return 0;
-	if ((rc = sort_pending(st, err)))
+	const uint32_t *order = sort_pending(st, err);
+	if (!order)
+		return KEFU_ENOMEM;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (size_t i = 0; i < n; i++) {
+		if (st->msg[i].ts < lo)
+			lo = st->msg[i].ts;
+		if (st->msg[i].ts > hi)
+			hi = st->msg[i].ts;
+	}
+	if ((rc = store_keys_load(st, lo, hi, err)))
 		return rc;
-	/* a row repeated within the buffer is unchanged after its first copy
-	 * (equal rows are adjacent after the sort) */
+	if (!st->seg_rows && !(st->seg_rows = kefu_malloc(STORE_MSG_BUFFER * sizeof *st->seg_rows)))
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	/* a row already stored, or repeated within the run, is unchanged */
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (m && same_row(st, &st->msg[m - 1], &st->msg[i])) {
+		const store_msg_row *r = &st->msg[order[i]];
+		if (i + 8 < n) {
+			const store_msg_row *ahead = &st->msg[order[i + 8]];
+			store_keys_prefetch(&st->keys, ahead->h, ahead->fp);
+		}
+		int added = store_keys_add(&st->keys, r->h, r->fp);
+		if (added < 0)
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		if (!added) {
 			c->unchanged++;
 			continue;
 		}
-		st->msg[m++] = st->msg[i];
+		st->seg_rows[m++] = (kefu_msgseg_row){r->ts,	  r->shop, r->buyer,
+						      r->agent, r->dir,	 (uint32_t)r->text_n,
+						      st->msg_text + r->text_off};
 	}
-	for (size_t i = 0; i < m && rc == 0; i += STORE_MSG_BATCH)
-		rc = flush_chunk(st, st->msg + i, m - i < STORE_MSG_BATCH ? m - i : STORE_MSG_BATCH, c,
-				 err);
+	if (m) {
+		if (!st->segw && (rc = kefu_msgseg_writer_new(&st->segw, err)))
+			return rc;
+		if ((rc = kefu_msgseg_write(st->segw, st->db, st->stats.run_id, st->seg_rows, m, NULL,
+					    err)))
+			return rc;
+		c->added += (long)m;
+	}
 	st->nmsg = 0;
 	st->msg_text_n = 0;
-	return rc;
+	return 0;
+}
+
+/* A dimension id as a segment column (ids are rowids; 2^32 names of one
+ * kind is far beyond any shop). */
+static int seg_id(int64_t id, uint32_t *out, kefu_err *err)
+{
+	if (id < 0 || id > (int64_t)UINT32_MAX)
+		return kefu_err_set(err, KEFU_EOVERFLOW, "store: name id %lld out of range",
+				    (long long)id);
+	*out = (uint32_t)id;
+	return 0;
 }
 
 static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_err *err)
@@ -315,23 +193,31 @@ static int import_message(kefu_store *st, const kefu_message_rec *m, kefu_err *e
 	    (rc = store_dim_id(st, DIM_BUYER, m->buyer, &buyer, err)) ||
 	    (rc = store_dim_id(st, DIM_AGENT, m->agent, &agent, err)))
 		return rc;
+	if (m->text.n > UINT32_MAX)
+		return kefu_err_set(err, KEFU_EOVERFLOW, "message text longer than 4 GB");
 	if (kefu_grow((void **)&st->msg_text, &st->msg_text_cap, st->msg_text_n + m->text.n + 1,
 		      1) ||
 	    kefu_grow((void **)&st->msg, &st->msgcap, st->nmsg + 1, sizeof *st->msg))
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-	store_msg_row *r = &st->msg[st->nmsg++];
-	r->shop = shop;
-	r->buyer = buyer;
-	r->agent = agent;
-	r->dir = (int)m->dir;
+	store_msg_row *r = &st->msg[st->nmsg];
+	if ((rc = seg_id(shop, &r->shop, err)) || (rc = seg_id(buyer, &r->buyer, err)) ||
+	    (rc = seg_id(agent, &r->agent, err)))
+		return rc;
+	st->nmsg++;
+	r->dir = (uint8_t)m->dir;
 	r->ts = m->ts;
-	r->h = message_hash(shop, buyer, agent, r->dir, m->ts, m->text);
+	uint64_t hash =
+		kefu_msgseg_hash(r->shop, r->buyer, r->agent, r->dir, m->ts, m->text.p, m->text.n);
+	r->h = kefu_msgseg_key(r->shop, m->ts, hash);
+	r->fp = kefu_msgseg_fp(hash);
 	r->text_off = st->msg_text_n;
 	r->text_n = m->text.n;
 	if (m->text.n)
 		memcpy(st->msg_text + st->msg_text_n, m->text.p, m->text.n);
 	st->msg_text_n += m->text.n;
-	return st->nmsg == STORE_MSG_BUFFER ? store_flush_messages(st, err) : 0;
+	return st->nmsg == STORE_MSG_BUFFER || st->msg_text_n >= STORE_MSG_TEXT_MAX
+		       ? store_flush_messages(st, err)
+		       : 0;
 }
 
 /* --------------------------------------------------------------- orders */
@@ -658,6 +544,11 @@ int kefu_store_import_begin(kefu_store *st, const kefu_store_import_opts *opts, 
 	if ((rc = step_write(st, s, NULL, err, "start import run")))
 		goto fail;
 	st->stats.run_id = sqlite3_last_insert_rowid(st->db);
+	/* names other processes added since the last run are only seen by a
+	 * fresh preload (taken under this run's write lock) */
+	store_dim_cache_clear(st);
+	if ((rc = store_keys_begin(st, err)) || (rc = store_dim_preload(st, err)))
+		goto fail;
 	return 0;
 fail:
 	kefu_store_import_rollback(st);
@@ -766,6 +657,7 @@ int kefu_store_import_commit(kefu_store *st, kefu_err *err)
 		goto fail;
 	}
 	st->in_import = 0;
+	store_keys_free(&st->keys);
 	sqlite3_exec(st->db, STORE_PRAGMA_NORMAL, NULL, NULL, NULL);
 	return 0;
 fail:
@@ -787,6 +679,7 @@ void kefu_store_import_rollback(kefu_store *st)
 	st->in_import = 0;
 	st->nmsg = 0;
 	st->msg_text_n = 0;
+	store_keys_free(&st->keys);
 	/* names inserted by the run are gone: forget their ids */
 	store_dim_cache_clear(st);
 }

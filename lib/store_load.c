@@ -2,7 +2,8 @@
  * store_load.c - reads every stored row into a kefu_dataset (the input of
  * the KPI engines). One read transaction gives a consistent snapshot; the
  * dimension tables are read into id-indexed arrays first so that each row
- * table is one plain scan in rowid (insertion) order with no joins.
+ * table is one plain scan in rowid (insertion) order with no joins, and
+ * messages are read segment by segment (msgseg.h).
  */
 #include "store_int.h"
 
@@ -99,10 +100,9 @@ static int64_t col_int_or(sqlite3_stmt *s, int i, int64_t none)
 	return sqlite3_column_type(s, i) == SQLITE_NULL ? none : sqlite3_column_int64(s, i);
 }
 
-enum { L_MSG, L_ORD, L_RAT, L_EV, L_ROS, L_PRE, L_COUNT };
+enum { L_ORD, L_RAT, L_EV, L_ROS, L_PRE, L_COUNT };
 
 static const char *const load_sql[L_COUNT] = {
-	[L_MSG] = "SELECT shop_id, buyer_id, agent_id, dir, ts, text FROM messages ORDER BY h",
 	[L_ORD] = "SELECT shop_id, order_id, buyer_id, status, created, paid, amount, items,"
 		  " refund FROM orders ORDER BY id",
 	[L_RAT] = "SELECT shop_id, order_id, buyer_id, ts, dsr_desc, dsr_service, dsr_shipping"
@@ -122,18 +122,6 @@ static int row_to_record(int t, sqlite3_stmt *s, const dim_names *dims, kefu_rec
 	int rc = 0;
 	memset(rec, 0, sizeof *rec);
 	switch (t) {
-	case L_MSG: {
-		kefu_message_rec *m = &rec->u.msg;
-		rec->kind = KEFU_KIND_MESSAGES;
-		if ((rc = name_of(shops, sqlite3_column_int64(s, 0), &m->shop, err)) ||
-		    (rc = name_of(buyers, sqlite3_column_int64(s, 1), &m->buyer, err)) ||
-		    (rc = name_of(agents, sqlite3_column_int64(s, 2), &m->agent, err)))
-			return rc;
-		m->dir = (kefu_dir)sqlite3_column_int(s, 3);
-		m->ts = sqlite3_column_int64(s, 4);
-		m->text = col_str(s, 5);
-		break;
-	}
 	case L_ORD: {
 		kefu_order_rec *o = &rec->u.ord;
 		rec->kind = KEFU_KIND_ORDERS;
@@ -203,6 +191,34 @@ static int row_to_record(int t, sqlite3_stmt *s, const dim_names *dims, kefu_rec
 	return 0;
 }
 
+typedef struct msg_load {
+	const dim_names *dims;
+	kefu_dataset *ds;
+} msg_load;
+
+static int load_segment(void *ctx, const kefu_msgseg *seg, kefu_err *err)
+{
+	const msg_load *l = ctx;
+	kefu_record rec;
+	memset(&rec, 0, sizeof rec);
+	rec.kind = KEFU_KIND_MESSAGES;
+	kefu_message_rec *m = &rec.u.msg;
+	for (size_t i = 0; i < seg->n; i++) {
+		int rc;
+		if ((rc = name_of(&l->dims[DIM_SHOP], seg->shop[i], &m->shop, err)) ||
+		    (rc = name_of(&l->dims[DIM_BUYER], seg->buyer[i], &m->buyer, err)) ||
+		    (rc = name_of(&l->dims[DIM_AGENT], seg->agent[i], &m->agent, err)))
+			return rc;
+		m->dir = (kefu_dir)seg->dir[i];
+		m->ts = seg->ts[i];
+		m->text = (kefu_str){seg->text + seg->text_off[i],
+				     (size_t)(seg->text_off[i + 1] - seg->text_off[i])};
+		if ((rc = kefu_dataset_add(l->ds, &rec, err)))
+			return rc;
+	}
+	return 0;
+}
+
 int kefu_store_load(kefu_store *st, kefu_dataset *ds, kefu_err *err)
 {
 	static const char *const dim_table[DIM_COUNT] = {"dim_shop", "dim_agent", "dim_buyer"};
@@ -217,6 +233,14 @@ int kefu_store_load(kefu_store *st, kefu_dataset *ds, kefu_err *err)
 	for (int d = 0; d < DIM_COUNT; d++)
 		if ((rc = load_dim(st, dim_table[d], &dims[d], err)))
 			goto out;
+	msg_load ml = {dims, ds};
+	kefu_msgseg seg;
+	memset(&seg, 0, sizeof seg);
+	kefu_msgseg_filter all = KEFU_MSGSEG_ALL;
+	rc = kefu_msgseg_scan(st->db, &all, &seg, load_segment, &ml, err);
+	kefu_msgseg_free(&seg);
+	if (rc)
+		goto out;
 	for (int t = 0; t < L_COUNT; t++) {
 		if (sqlite3_prepare_v2(st->db, load_sql[t], -1, &s, NULL) != SQLITE_OK) {
 			rc = store_fail(st, err, "load");

@@ -7,7 +7,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(build-essential cmake ninja-build pkg-config git
       libsqlite3-dev libjansson-dev libcmocka-dev libzip-dev libexpat1-dev
       libfyaml-dev libsodium-dev libmicrohttpd-dev libxlsxwriter-dev
-      libvectorscan-dev libpcre2-dev libutf8proc-dev
+      libvectorscan-dev libpcre2-dev libutf8proc-dev libzstd-dev
       sqlite3 tzdata clang libclang-rt-14-dev valgrind time ca-certificates
       nodejs chromium wrk jq python3)
 # npm: Debian's package, unless node already brings its own (nodesource).

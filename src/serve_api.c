@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "kefu/auth.h"
+#include "kefu/msgseg.h"
 #include "kefu/report.h"
 #include "kefu/table.h"
 #include "kefu/tz.h"
@@ -593,6 +594,88 @@ static void h_settings(serve_req *q, serve_resp *r, sel *s)
 
 /* The messages of one chat (shop, agent, buyer, business day), with their
  * text, read from the store after the tenancy check of shop and agent. */
+/* The messages of one chat (shop, agent, buyer) in [t0, t1), gathered
+ * from the segments of that time (msgseg.h). */
+typedef struct chat_msg {
+	int64_t ts, ref;
+	int dir;
+	char *text;
+	size_t text_n;
+} chat_msg;
+
+typedef struct chat_msgs {
+	int64_t t0, t1;
+	int64_t id[3]; /* shop, agent, buyer */
+	chat_msg *m;
+	size_t n, cap;
+} chat_msgs;
+
+static void chat_msgs_free(chat_msgs *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->m[i].text);
+	free(c->m);
+	c->m = NULL;
+	c->n = c->cap = 0;
+}
+
+/* Store ids of the three names; nonzero when one is not stored. */
+static int chat_ids(sqlite3 *db, const char *shop, const char *agent, const char *buyer,
+		    int64_t id[3])
+{
+	static const char *const sql[3] = {"SELECT id FROM dim_shop WHERE name = ?1",
+					   "SELECT id FROM dim_agent WHERE name = ?1",
+					   "SELECT id FROM dim_buyer WHERE name = ?1"};
+	const char *name[3] = {shop, agent, buyer};
+	for (int d = 0; d < 3; d++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, sql[d], -1, &st, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, name[d], -1, SQLITE_STATIC);
+		int found = sqlite3_step(st) == SQLITE_ROW;
+		id[d] = found ? sqlite3_column_int64(st, 0) : -1;
+		sqlite3_finalize(st);
+		if (!found)
+			return -1;
+	}
+	return 0;
+}
+
+static int chat_segment(void *ctx, const kefu_msgseg *seg, kefu_err *err)
+{
+	chat_msgs *c = ctx;
+	for (size_t i = 0; i < seg->n; i++) {
+		if (seg->ts[i] < c->t0 || seg->ts[i] >= c->t1 || seg->shop[i] != c->id[0] ||
+		    seg->agent[i] != c->id[1] || seg->buyer[i] != c->id[2])
+			continue;
+		size_t n = (size_t)(seg->text_off[i + 1] - seg->text_off[i]);
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? c->cap * 2 : 64;
+			chat_msg *m = realloc(c->m, cap * sizeof *m);
+			if (!m)
+				return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+			c->m = m;
+			c->cap = cap;
+		}
+		char *text = malloc(n + 1);
+		if (!text)
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		memcpy(text, seg->text + seg->text_off[i], n);
+		text[n] = '\0';
+		c->m[c->n++] = (chat_msg){seg->ts[i], kefu_msgseg_ref(seg->id, i), seg->dir[i], text, n};
+	}
+	return 0;
+}
+
+/* by time, then in stored order (the order the CLI's chats listing uses) */
+static int cmp_chat_msg(const void *a, const void *b)
+{
+	const chat_msg *x = a, *y = b;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->ref < y->ref ? -1 : x->ref > y->ref;
+}
+
 static void h_messages(serve_req *q, serve_resp *r, sel *s)
 {
 	if (s->n_shops != 1 || s->n_agents != 1 || !s->buyer || !s->day || s->from || s->to ||
@@ -609,7 +692,6 @@ static void h_messages(serve_req *q, serve_resp *r, sel *s)
 	uint32_t *sh = NULL, *ag = NULL, shop_id;
 	kefu_selection req = {s->shops, 1, s->agents, 1};
 	int rc = kefu_tenancy_scope(q->user, snap->s.ds, &req, &ro, &sh, &ag, &err);
-	sqlite3_stmt *st = NULL;
 	if (rc) {
 		serve_error(r, rc == KEFU_EFORBIDDEN ? 403 : 500, rc == KEFU_EFORBIDDEN ? "forbidden" : "internal error");
 		goto cleanup;
@@ -623,35 +705,34 @@ static void h_messages(serve_req *q, serve_resp *r, sel *s)
 	int64_t t0 = kefu_day_start(set->tz, set->day_split_s, day);
 	int64_t t1 = kefu_day_start(set->tz, set->day_split_s, day + 1);
 	sqlite3 *db = kefu_store_sqlite(q->st);
-	if (sqlite3_prepare_v2(db,
-			       "SELECT m.ts, m.dir, m.text FROM messages m"
-			       " JOIN dim_shop s ON s.id = m.shop_id JOIN dim_agent a ON a.id = m.agent_id"
-			       " JOIN dim_buyer b ON b.id = m.buyer_id"
-			       " WHERE s.name = ?1 AND a.name = ?2 AND b.name = ?3 AND m.ts >= ?4 AND m.ts < ?5"
-			       " ORDER BY m.ts, m.h",
-			       -1, &st, NULL)) {
-		serve_error(r, 500, "messages not available");
-		goto cleanup;
+	chat_msgs cm = {.t0 = t0, .t1 = t1};
+	if (chat_ids(db, s->shops[0], s->agents[0], s->buyer, cm.id) == 0) {
+		kefu_msgseg seg;
+		memset(&seg, 0, sizeof seg);
+		kefu_msgseg_filter f = {t0, t1 - 1, INT64_MIN, INT64_MAX, 1};
+		rc = kefu_msgseg_scan(db, &f, &seg, chat_segment, &cm, &err);
+		kefu_msgseg_free(&seg);
+		if (rc) {
+			chat_msgs_free(&cm);
+			serve_error(r, 500, "messages not available");
+			goto cleanup;
+		}
+		if (cm.n)
+			qsort(cm.m, cm.n, sizeof *cm.m, cmp_chat_msg);
 	}
-	sqlite3_bind_text(st, 1, s->shops[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, s->agents[0], -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, s->buyer, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, t0);
-	sqlite3_bind_int64(st, 5, t1);
 	json_t *rows = json_array();
 	static const char *const dirs[] = {"B", "S", "A"};
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	for (size_t i = 0; i < cm.n; i++) {
 		char ts[64];
-		kefu_ts_format(set->tz, sqlite3_column_int64(st, 0), ts);
-		int dir = sqlite3_column_int(st, 1);
-		const char *text = (const char *)sqlite3_column_text(st, 2);
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s}", "ts", ts, "dir",
+		kefu_ts_format(set->tz, cm.m[i].ts, ts);
+		int dir = cm.m[i].dir;
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s%}", "ts", ts, "dir",
 						      dirs[dir >= 0 && dir < 3 ? dir : 0], "text",
-						      text ? text : ""));
+						      cm.m[i].text, cm.m[i].text_n));
 	}
+	chat_msgs_free(&cm);
 	set_json(r, 200, json_pack("{s:o}", "messages", rows));
 cleanup:
-	sqlite3_finalize(st);
 	free(sh);
 	free(ag);
 	serve_data_release(&q->ctx->data, snap);

@@ -1,7 +1,8 @@
 /*
  * test_store.c - unit tests of the SQLite store (lib/store*.c): import
  * semantics (added / unchanged / updated / conflict), the audit trail,
- * atomicity, hash-collision probing, settings versions, export and
+ * atomicity, message segments (same keys, other days, damage, the
+ * schema 1 upgrade), settings versions, export and
  * re-import round trips, load into a dataset, schema checks and allocation
  * failures. Every test uses its own temporary database under /tmp.
  */
@@ -19,6 +20,7 @@
 
 #include "kefu/dataset.h"
 #include "kefu/loader.h"
+#include "kefu/msgseg.h"
 #include "kefu/store.h"
 #include "kefu/tz.h"
 #include "testutil.h"
@@ -489,37 +491,60 @@ static void test_atomic_rollback(void **state)
 	free(names);
 }
 
-static void test_hash_collision_probe(void **state)
+/* Two different messages of one shop and second whose value hashes share
+ * their top 16 bits have the same segment key: the fingerprint still
+ * tells them apart, so both are stored and each is found again. */
+static void test_same_key_other_values(void **state)
 {
 	fixture *f = *state;
-	const char one[] = "shop,buyer,agent,dir,ts,text\ns1,b1,s1:amy,B,2023-03-01 10:00:00,a\n";
-	const char *in[] = {one};
+	kefu_err err = KEFU_ERR_INIT;
+	/* ids as a fresh store gives them: shop 1, buyer 1, agent 1 */
+	int64_t ts = kefu_days_from_civil(2023, 3, 1) * 86400 + 2 * 3600; /* 10:00 +08:00 */
+	char a[16], b[16];
+	uint64_t ka = 0;
+	int found = 0;
+	for (int i = 0; i < 100000 && !found; i++) {
+		snprintf(b, sizeof b, "t%d", i);
+		uint64_t k = kefu_msgseg_key(1, ts, kefu_msgseg_hash(1, 1, 1, 0, ts, b, strlen(b)));
+		if (i == 0) {
+			snprintf(a, sizeof a, "%s", b);
+			ka = k;
+		} else if (k == ka) {
+			found = 1;
+		}
+	}
+	assert_true(found);
+	char csv[256];
+	snprintf(csv, sizeof csv,
+		 "shop,buyer,agent,dir,ts,text\ns1,b1,s1:amy,B,2023-03-01 10:00:00,%s\n"
+		 "s1,b1,s1:amy,B,2023-03-01 10:00:00,%s\n",
+		 a, b);
+	const char *in[] = {csv};
 	kefu_import_stats s = run_import(f, in, 1, NULL);
-	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 1);
-	/* Make the stored row differ from its hash, as a real 64-bit collision
-	 * with another row would: the same input must then probe and insert. */
-	exec_sql(f->path, "UPDATE messages SET text = 'not a'");
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 2);
 	s = run_import(f, in, 1, NULL);
-	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 1);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 0);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 2);
 	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 2);
-	/* and it is found again at the probed slot */
-	s = run_import(f, in, 1, NULL);
-	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 1);
-	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 2);
+	(void)err;
 }
 
-/* More rows than one batch insert, with duplicates inside one batch and
- * across batches, and a collision settled inside a full batch. */
-static void test_message_batches(void **state)
+/* Duplicates inside one run and across runs, runs of other days (whose
+ * segments a run does not need to read), and one segment per run. */
+static void test_message_segments(void **state)
 {
 	fixture *f = *state;
-	char *csv = malloc(16384);
+	char *csv = malloc(16384), *day2 = malloc(16384);
 	size_t off = (size_t)snprintf(csv, 16384, "shop,buyer,agent,dir,ts,text\n");
+	size_t off2 = (size_t)snprintf(day2, 16384, "shop,buyer,agent,dir,ts,text\n");
 	for (int i = 0; i < 100; i++) {
 		int k = i == 6 ? 5 : i == 40 ? 3 : i; /* row 6 = row 5, row 40 = row 3 */
 		off += (size_t)snprintf(csv + off, 16384 - off,
 					"s%d,b%d,s%d:a,%c,2023-03-01 10:%02d:%02d,msg %d\n", k % 3,
 					k % 7, k % 3, "BAS"[k % 3], k / 60, k % 60, k);
+		off2 += (size_t)snprintf(day2 + off2, 16384 - off2,
+					 "s%d,b%d,s%d:a,%c,2023-03-02 10:%02d:%02d,msg %d\n", i % 3,
+					 i % 7, i % 3, "BAS"[i % 3], i / 60, i % 60, i);
 	}
 	const char *in[] = {csv};
 	kefu_import_stats s = run_import(f, in, 1, NULL);
@@ -530,16 +555,108 @@ static void test_message_batches(void **state)
 	s = run_import(f, in, 1, NULL);
 	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 0);
 	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 100);
-	/* a stored row that no longer matches its key hash (as after a real
-	 * collision): the batch insert skips it, settling probes and inserts */
-	exec_sql(f->path, "UPDATE messages SET text = 'changed' WHERE text = 'msg 10'");
-	s = run_import(f, in, 1, NULL);
-	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 1);
-	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 99);
-	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 99);
-	s = run_import(f, in, 1, NULL);
-	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 100);
+	/* the next day, then both days again in one run */
+	const char *in2[] = {day2};
+	s = run_import(f, in2, 1, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 100);
+	const char *both[] = {day2, csv};
+	s = run_import(f, both, 2, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 0);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 200);
+	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 198);
+	char *segs = query1(f->path, "SELECT count(*) || ' ' || sum(rows) FROM msg_segments");
+	assert_string_equal(segs, "2 198");
+	free(segs);
 	free(csv);
+	free(day2);
+}
+
+/* A damaged segment is an error naming it, never a crash or a silent
+ * loss. */
+static void test_damaged_segment(void **state)
+{
+	fixture *f = *state;
+	const char *in[] = {example_messages};
+	run_import(f, in, 1, NULL);
+	kefu_err err = KEFU_ERR_INIT;
+	kefu_dataset *ds = NULL;
+	static const char *const damage[] = {
+		"UPDATE msg_segments SET keys = x'00'",
+		"UPDATE msg_segments SET texts = zeroblob(20)",
+		"UPDATE msg_segments SET rows = rows + 1",
+	};
+	for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+		char *keys = query1(f->path, "SELECT hex(keys) || ',' || hex(texts) || ',' || rows"
+					     " FROM msg_segments");
+		exec_sql(f->path, damage[d]);
+		assert_int_equal(kefu_dataset_new(&ds), 0);
+		err = (kefu_err)KEFU_ERR_INIT;
+		assert_int_equal(kefu_store_load(f->st, ds, &err), KEFU_ESTORE);
+		assert_non_null(strstr(err.msg, "message segment 1 is damaged"));
+		kefu_dataset_free(ds);
+		char sql[4096];
+		char *c1 = strchr(keys, ','), *c2 = strchr(c1 + 1, ',');
+		*c1 = *c2 = '\0';
+		snprintf(sql, sizeof sql,
+			 "UPDATE msg_segments SET keys = x'%s', texts = x'%s', rows = %s", keys,
+			 c1 + 1, c2 + 1);
+		exec_sql(f->path, sql);
+		free(keys);
+	}
+	assert_int_equal(kefu_dataset_new(&ds), 0);
+	assert_int_equal(kefu_store_load(f->st, ds, &err), 0);
+	kefu_dataset_free(ds);
+}
+
+/* A schema 1 store (messages as rows) is upgraded on open: same rows,
+ * same export, and re-importing them adds nothing. */
+static void test_upgrade_v1(void **state)
+{
+	fixture *f = *state;
+	const char *in[] = {example_messages};
+	run_import(f, in, 1, NULL);
+	char *before = export_str(f->st, KEFU_KIND_MESSAGES);
+	kefu_store_close(f->st);
+	f->st = NULL;
+	/* turn it into a schema 1 store by hand */
+	exec_sql(f->path,
+		 "CREATE TABLE messages(h INTEGER PRIMARY KEY,"
+		 " shop_id INTEGER NOT NULL REFERENCES dim_shop(id),"
+		 " buyer_id INTEGER NOT NULL REFERENCES dim_buyer(id),"
+		 " agent_id INTEGER NOT NULL REFERENCES dim_agent(id),"
+		 " dir INTEGER NOT NULL CHECK(dir BETWEEN 0 AND 2),"
+		 " ts INTEGER NOT NULL, text TEXT NOT NULL) STRICT;");
+	kefu_err err = KEFU_ERR_INIT;
+	{
+		/* copy the rows out of the segments with kefu's own reader */
+		sqlite3 *db;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		kefu_msgseg_filter all = KEFU_MSGSEG_ALL;
+		assert_int_equal(kefu_msgseg_to_temp(db, &all, &err), 0);
+		assert_int_equal(sqlite3_exec(db,
+					      "INSERT INTO main.messages(h, shop_id, buyer_id,"
+					      " agent_id, dir, ts, text) SELECT ref * 7919, shop_id,"
+					      " buyer_id, agent_id, dir, ts, text FROM temp.messages;"
+					      "DROP TABLE main.msg_segments; PRAGMA user_version = 1",
+					      NULL, NULL, NULL),
+				 SQLITE_OK);
+		sqlite3_close(db);
+	}
+	assert_int_equal(kefu_store_open(&f->st, f->path, &err), 0);
+	char *v = query1(f->path, "PRAGMA user_version");
+	assert_string_equal(v, "2");
+	free(v);
+	v = query1(f->path, "SELECT count(*) FROM sqlite_schema WHERE name = 'messages'");
+	assert_string_equal(v, "0");
+	free(v);
+	assert_int_equal(count(f, KEFU_KIND_MESSAGES), 11);
+	char *after = export_str(f->st, KEFU_KIND_MESSAGES);
+	assert_string_equal(before, after);
+	kefu_import_stats s = run_import(f, in, 1, NULL);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].added, 0);
+	assert_int_equal(s.kind[KEFU_KIND_MESSAGES].unchanged, 11);
+	free(before);
+	free(after);
 }
 
 static void test_settings_versions(void **state)
@@ -855,8 +972,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_order_update_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eval_conflict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_atomic_rollback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hash_collision_probe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_message_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_same_key_other_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_message_segments, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_dataset, setup, teardown),

@@ -37,7 +37,7 @@ extern "C" {
 typedef struct kefu_store kefu_store;
 
 /* Schema version kept in PRAGMA user_version. */
-#define KEFU_STORE_SCHEMA_VERSION 1
+#define KEFU_STORE_SCHEMA_VERSION 2
 
 /* kefu_store_open_ex flags. */
 #define KEFU_STORE_NOCREATE 0x1 /* fail with KEFU_ENOTFOUND if path does not exist */

@@ -33,7 +33,7 @@ FILES_A="A/agents.csv A/messages.csv A/orders.csv A/ratings.csv A/evals.csv"
 FILES_B="B/agents.csv B/messages.csv B/orders.csv B/ratings.csv B/evals.csv"
 
 # counts DB: the data tables, then the run bookkeeping (imports, import_files)
-DATA_Q="SELECT (SELECT count(*) FROM messages)||' '||(SELECT count(*) FROM orders)||' '||
+DATA_Q="SELECT (SELECT coalesce(sum(rows), 0) FROM msg_segments)||' '||(SELECT count(*) FROM orders)||' '||
  (SELECT count(*) FROM ratings)||' '||(SELECT count(*) FROM evals)||' '||
  (SELECT count(*) FROM roster)||' '||(SELECT count(*) FROM dim_buyer)||' '||
  (SELECT count(*) FROM dim_agent)||' '||(SELECT count(*) FROM dim_shop)||' '||
