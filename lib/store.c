@@ -471,6 +471,11 @@ static int ensure_schema(kefu_store *st, const char *path, kefu_err *err)
 				    "%s: store schema version %lld is newer than this kefu "
 				    "(%d): upgrade kefu",
 				    path, (long long)ver, KEFU_STORE_SCHEMA_VERSION);
+	/* a new store: 16 KB pages (message segments are large blobs; a
+	 * quarter of the page writes at commit and checkpoint), set before
+	 * the first write fixes the size */
+	if (ntab == 0 && sqlite3_exec(st->db, "PRAGMA page_size=16384", NULL, NULL, NULL) != SQLITE_OK)
+		return store_fail(st, err, "set page size");
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
 		return store_fail(st, err, "set WAL mode");
 	if (ver == KEFU_STORE_SCHEMA_VERSION)

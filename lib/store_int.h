@@ -60,7 +60,7 @@ typedef struct store_name_cache {
  * (a fifth of the insert cost) could never fail. Set before BEGIN: the
  * pragma is a no-op inside a transaction. */
 #define STORE_PRAGMA_RUN                                                                           \
-	"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-262144; PRAGMA foreign_keys=OFF"
+	"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384; PRAGMA foreign_keys=OFF"
 
 /* Messages are collected STORE_MSG_BUFFER at a time (one segment), or
  * fewer when their texts pass STORE_MSG_TEXT_MAX bytes, then sorted by

@@ -10,13 +10,44 @@
  * A stored copy of a message has the same time, so it always lies in a
  * loaded segment. Rows the run adds go into the set as they are settled.
  */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MADV_HUGEPAGE */
 #include "store_int.h"
 
 #include <string.h>
+#include <sys/mman.h>
+
+/* Slot arrays of 4 MB and more come straight from mmap with transparent
+ * huge pages: a 10M-message run grows the set to 256 MB, and page faults
+ * in 4K pages cost more than a tenth of the import on these machines. */
+#define BIG_SLOTS ((size_t)4 << 20)
+
+static store_key *slots_alloc(size_t n)
+{
+	size_t bytes = n * sizeof(store_key);
+	if (bytes < BIG_SLOTS)
+		return kefu_calloc(n, sizeof(store_key));
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, bytes, MADV_HUGEPAGE); /* a hint: without it, plain pages */
+#endif
+	return p; /* anonymous pages are zero */
+}
+
+static void slots_free(store_key *p, size_t n)
+{
+	if (!p)
+		return;
+	if (n * sizeof(store_key) < BIG_SLOTS)
+		kefu_free(p);
+	else
+		munmap(p, n * sizeof(store_key));
+}
 
 void store_keys_free(store_keyset *k)
 {
-	kefu_free(k->slot);
+	slots_free(k->slot, k->cap);
 	kefu_free(k->loaded);
 	memset(k, 0, sizeof *k);
 }
@@ -30,7 +61,7 @@ static size_t slot_of(uint64_t h, uint64_t fp, size_t mask)
 static int keys_grow(store_keyset *k)
 {
 	size_t ncap = k->cap ? k->cap * 2 : 1 << 16;
-	store_key *ns = kefu_calloc(ncap, sizeof *ns);
+	store_key *ns = slots_alloc(ncap);
 	if (!ns)
 		return KEFU_ENOMEM;
 	for (size_t i = 0; i < k->cap; i++) {
@@ -42,7 +73,7 @@ static int keys_grow(store_keyset *k)
 			j = (j + 1) & (ncap - 1);
 		ns[j] = *o;
 	}
-	kefu_free(k->slot);
+	slots_free(k->slot, k->cap);
 	k->slot = ns;
 	k->cap = ncap;
 	return 0;
