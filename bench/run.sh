@@ -161,6 +161,9 @@ if ! skip import; then
 	if has_cmd import; then
 		rm -f "$WORK/imp.db" "$WORK/imp.db-wal" "$WORK/imp.db-shm"
 		measure imp_kefu "$KEFU" import --db "$WORK/imp.db" "$DATA/messages.csv"
+		IMP_STORE_MB=$(du -m "$WORK/imp.db" | cut -f1)
+		# the same file again: every row is checked against the stored ones
+		measure imp_kefu_again "$KEFU" import --db "$WORK/imp.db" "$DATA/messages.csv"
 		rm -f "$WORK/imp.db" "$WORK/imp.db-wal" "$WORK/imp.db-shm"
 	fi
 	rm -f "$WORK/imp_sq.db"
@@ -168,6 +171,10 @@ if ! skip import; then
 	rm -f "$WORK/imp_sq.db"
 	measure imp_sqlite bash -c "cd '$DATA' && printf '.import --csv messages.csv messages\nSELECT count(*) FROM messages;\n' | sqlite3 -bail :memory:"
 	measure imp_duckdb node "$HERE/duckdb_run.mjs" --data "$DATA" --import-only
+	rm -f "$WORK/imp.duckdb" "$WORK/imp.duckdb.wal"
+	measure imp_duckdb_disk node "$HERE/duckdb_run.mjs" --data "$DATA" --import-only --db "$WORK/imp.duckdb"
+	IMP_DUCK_MB=$(du -m "$WORK/imp.duckdb" 2>/dev/null | cut -f1)
+	rm -f "$WORK/imp.duckdb" "$WORK/imp.duckdb.wal"
 fi
 
 # ------------------------------------------------------------ agreement
@@ -206,6 +213,11 @@ note_isd=""
 [ -f "$WORK/imp_sqlite_disk.m" ] && note_isd="$(mbps "$MSG_BYTES" "$(field imp_sqlite_disk 1)") MB/s"
 note_idk=""
 [ -f "$WORK/imp_duckdb.m" ] && note_idk="$(mbps "$MSG_BYTES" "$(field imp_duckdb 1)") MB/s"
+note_ikf2=""
+[ -f "$WORK/imp_kefu_again.m" ] && note_ikf2="$(mbps "$MSG_BYTES" "$(field imp_kefu_again 1)") MB/s"
+note_idd=""
+[ -f "$WORK/imp_duckdb_disk.m" ] && note_idd="$(mbps "$MSG_BYTES" "$(field imp_duckdb_disk 1)") MB/s; file ${IMP_DUCK_MB:-?} MB"
+[ -f "$WORK/imp_kefu.m" ] && note_ikf="$note_ikf; store ${IMP_STORE_MB:-?} MB"
 
 row "kefu gen" gen "$note_gen"
 row "kefu kpi from CSV (end to end)" kefu_csv "$note_kefu"
@@ -215,9 +227,11 @@ row "kefu kpi --db (from store)" kefu_db ""
 row "DuckDB: read_csv + rollup.sql (end to end)" duckdb ""
 row "SQLite: .import + rollup.sql (end to end)" sqlite ""
 row "import only: kefu import messages.csv (fresh store: durable, deduplicated)" imp_kefu "$note_ikf"
+row "import only: kefu import messages.csv again (every row unchanged)" imp_kefu_again "$note_ikf2"
 row "import only: sqlite3 .import messages.csv into a file" imp_sqlite_disk "$note_isd"
 row "import only: sqlite3 .import messages.csv (:memory:)" imp_sqlite "$note_isq"
-row "import only: DuckDB CREATE TABLE AS read_csv(messages.csv)" imp_duckdb "$note_idk"
+row "import only: DuckDB CREATE TABLE AS read_csv(messages.csv) (in memory)" imp_duckdb "$note_idk"
+row "import only: DuckDB CREATE TABLE AS read_csv(messages.csv) into a database file" imp_duckdb_disk "$note_idd"
 
 DATE=$(date +%F)
 OUT=$RESULTS/$DATE-$N.md

@@ -19,7 +19,7 @@
 
 #define BATCH_ITEMS 4096
 #define BATCH_BYTES ((size_t)4 << 20)
-#define NBATCH 3
+#define NBATCH 16
 
 typedef struct item {
 	int is_reject;
