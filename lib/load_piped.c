@@ -57,6 +57,7 @@ typedef struct piped {
 	const kefu_tz *tz_answer;
 	shop_tz *tzc;
 	size_t ntzc, tzcap;
+	const shop_tz *last_tz_shop; /* the worker's last hit in tzc */
 	/* the load */
 	const char *path;
 	kefu_load_opts opts;
@@ -71,7 +72,7 @@ typedef struct piped {
 
 static int arena_put(batch *b, const char *p, size_t n, size_t *off)
 {
-	if (kefu_grow((void **)&b->arena, &b->acap, b->an + n + 1, 1))
+	if (b->an + n + 1 > b->acap && kefu_grow((void **)&b->arena, &b->acap, b->an + n + 1, 1))
 		return -1;
 	if (n)
 		memcpy(b->arena + b->an, p, n);
@@ -171,7 +172,7 @@ static batch *room(piped *P)
 
 static item *new_item(batch *b)
 {
-	if (kefu_grow((void **)&b->it, &b->itcap, b->n + 1, sizeof *b->it))
+	if (b->n >= b->itcap && kefu_grow((void **)&b->it, &b->itcap, b->n + 1, sizeof *b->it))
 		return NULL;
 	return &b->it[b->n];
 }
@@ -245,10 +246,15 @@ static const kefu_tz *w_tz(void *ctx, kefu_str shop)
 {
 	piped *P = ctx;
 	const kefu_tz *tz = NULL;
+	/* the last answer, without the lock (only the worker uses these) */
+	if (P->last_tz_shop && P->last_tz_shop->n == shop.n &&
+	    memcmp(P->last_tz_shop->shop, shop.p, shop.n) == 0)
+		return P->last_tz_shop->tz;
 	pthread_mutex_lock(&P->mu);
 	for (size_t i = 0; i < P->ntzc; i++)
 		if (P->tzc[i].n == shop.n && memcmp(P->tzc[i].shop, shop.p, shop.n) == 0) {
 			tz = P->tzc[i].tz;
+			P->last_tz_shop = &P->tzc[i];
 			pthread_mutex_unlock(&P->mu);
 			return tz;
 		}
@@ -267,6 +273,7 @@ static const kefu_tz *w_tz(void *ctx, kefu_str shop)
 			memcpy(copy, shop.p, shop.n);
 			copy[shop.n] = '\0';
 			P->tzc[P->ntzc++] = (shop_tz){copy, shop.n, tz};
+			P->last_tz_shop = NULL; /* the array may have moved */
 		} else {
 			kefu_free(copy);
 		}

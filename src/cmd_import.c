@@ -434,6 +434,7 @@ int cmd_import(int argc, char **argv)
 	kefu_store_import_opts io = KEFU_STORE_IMPORT_OPTS_INIT;
 	io.on_conflict = on_reject;
 	io.ctx = &c;
+	io.input_bytes = c.total_bytes;
 	if ((rc = kefu_store_import_begin(st, &io, &err))) {
 		cli_print_err(&err);
 		ret = cli_exit_for(rc);

@@ -95,9 +95,12 @@ typedef struct kefu_store_import_opts {
 	kefu_reject_fn on_conflict;
 	void *ctx;
 	int64_t now; /* time recorded in the run log and audit; 0 = time(NULL) */
+	/* Total bytes of the run's input when known, else 0: sizes the set of
+	 * message keys up front instead of doubling it as it fills. */
+	uint64_t input_bytes;
 } kefu_store_import_opts;
 
-#define KEFU_STORE_IMPORT_OPTS_INIT {NULL, NULL, 0}
+#define KEFU_STORE_IMPORT_OPTS_INIT {NULL, NULL, 0, 0}
 
 /* Starts an import run (BEGIN IMMEDIATE). opts may be NULL. */
 int kefu_store_import_begin(kefu_store *st, const kefu_store_import_opts *opts, kefu_err *err);
