@@ -232,8 +232,8 @@ static int unzip(const void *z, size_t zn, void **buf, size_t *cap, size_t *got,
 	return 0;
 }
 
-static int decode(int64_t id, int64_t rows, const void *zk, size_t zkn, const void *zt,
-		  size_t ztn, int with_text, kefu_msgseg *seg, kefu_err *err)
+int kefu_msgseg_decode(int64_t id, int64_t rows, const void *zk, size_t zkn, const void *zt,
+		       size_t ztn, int with_text, kefu_msgseg *seg, kefu_err *err)
 {
 	size_t kn, tn;
 	int rc;
@@ -291,10 +291,11 @@ static int decode(int64_t id, int64_t rows, const void *zk, size_t zkn, const vo
 
 static int decode_row(sqlite3_stmt *s, int with_text, kefu_msgseg *seg, kefu_err *err)
 {
-	return decode(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
-		      sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
-		      with_text ? sqlite3_column_blob(s, 3) : NULL,
-		      with_text ? (size_t)sqlite3_column_bytes(s, 3) : 0, with_text, seg, err);
+	return kefu_msgseg_decode(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1),
+				  sqlite3_column_blob(s, 2), (size_t)sqlite3_column_bytes(s, 2),
+				  with_text ? sqlite3_column_blob(s, 3) : NULL,
+				  with_text ? (size_t)sqlite3_column_bytes(s, 3) : 0, with_text, seg,
+				  err);
 }
 
 int kefu_msgseg_scan(sqlite3 *db, const kefu_msgseg_filter *f, kefu_msgseg *seg,

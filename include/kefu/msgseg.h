@@ -100,6 +100,12 @@ typedef struct kefu_msgseg_filter {
 typedef int (*kefu_msgseg_fn)(void *ctx, const kefu_msgseg *seg, kefu_err *err);
 int kefu_msgseg_scan(struct sqlite3 *db, const kefu_msgseg_filter *f, kefu_msgseg *seg,
 		     kefu_msgseg_fn fn, void *ctx, kefu_err *err);
+/* Decodes the blobs of segment `id` holding `rows` messages (as stored:
+ * zstd frames) into seg; texts only with with_text. Anything that does
+ * not add up is KEFU_ESTORE "message segment N is damaged (why)". */
+int kefu_msgseg_decode(int64_t id, int64_t rows, const void *keys, size_t keys_n,
+		       const void *texts, size_t texts_n, int with_text, kefu_msgseg *seg,
+		       kefu_err *err);
 /* Decodes segment `id` into seg (KEFU_ENOTFOUND when there is none). */
 int kefu_msgseg_get(struct sqlite3 *db, int64_t id, int with_text, kefu_msgseg *seg,
 		    kefu_err *err);
