@@ -148,12 +148,7 @@ uint64_t kefu_hash_bytes(const void *p, size_t n)
 	while (n--) {
 		h = (h ^ *s++) * 0x100000001b3ULL;
 	}
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
+	return kefu_mix64(h);
 }
 
 size_t kefu_utf8_char(const unsigned char *s, size_t n, size_t i)

@@ -32,25 +32,15 @@
  * tenfold; the import is bound by how many bytes reach the disk */
 #define SEG_ZSTD_LEVEL 1
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	x ^= x >> 31;
-	return x;
-}
-
 uint64_t kefu_msgseg_hash(uint32_t shop, uint32_t buyer, uint32_t agent, int dir, int64_t ts,
 			  const char *text, size_t text_n)
 {
 	uint64_t h = kefu_hash_bytes(text, text_n);
-	h = mix64(h ^ shop);
-	h = mix64(h ^ (uint64_t)buyer * 0x9e3779b97f4a7c15ULL);
-	h = mix64(h ^ agent);
-	h = mix64(h ^ (uint64_t)dir);
-	return mix64(h ^ (uint64_t)ts);
+	h = kefu_mix64(h ^ shop);
+	h = kefu_mix64(h ^ (uint64_t)buyer * 0x9e3779b97f4a7c15ULL);
+	h = kefu_mix64(h ^ agent);
+	h = kefu_mix64(h ^ (uint64_t)dir);
+	return kefu_mix64(h ^ (uint64_t)ts);
 }
 
 uint64_t kefu_msgseg_key(uint32_t shop, int64_t ts, uint64_t hash)

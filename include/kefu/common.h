@@ -81,6 +81,16 @@ static inline int kefu_add_i64(int64_t *acc, int64_t v)
 /* 64-bit FNV-1a-style hash used for interning and text identity. */
 uint64_t kefu_hash_bytes(const void *p, size_t n);
 
+/* The splitmix64 finalizer: every input bit affects every output bit. */
+static inline uint64_t kefu_mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
 #ifdef __cplusplus
 }
 #endif
