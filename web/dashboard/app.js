@@ -90,9 +90,10 @@
     t.append(tb);
     return t;
   }
-  function chart(id, option) {
+  /* A chart in the view (none when the route is stale, see route()). */
+  function chart(put, id, option) {
     const div = el('div', { class: 'chart', id: id });
-    $('view').append(div);
+    if (!put(div)) return null;
     const c = echarts.init(div, null, { renderer: 'canvas' });
     c.on('finished', () => div.setAttribute('data-rendered', '1'));
     c.setOption(Object.assign({ animation: false }, option));
@@ -111,7 +112,7 @@
     return el('div', { class: 'card' }, el('div', { class: 'label', text: label }), el('div', { class: 'value', text: value }));
   }
 
-  async function viewOverview() {
+  async function viewOverview(put) {
     setTitle('概览 Overview');
     const [byShop, daily] = await Promise.all([
       api('kpi', withFilters({ by: 'shop', per: 'range' })),
@@ -125,9 +126,9 @@
       c.append(el('div', { class: 'label', text: '咨询 ' + r.consults + ' · 接待 ' + r.received + ' · 首响 ' + fmt.secs(r.first_resp_s) + ' · 销售 ' + fmt.yuan(r.sales_fen) }));
       cards.append(c);
     }
-    $('view').append(cards);
+    put(cards);
     const days = daily.rows.map((r) => r.day);
-    chart('chart-overview', {
+    chart(put, 'chart-overview', {
       tooltip: { trigger: 'axis', formatter: axisTip },
       legend: { data: ['咨询 consults', '询单转化率 conv %'] },
       xAxis: { type: 'category', data: days },
@@ -137,39 +138,39 @@
         { name: '询单转化率 conv %', type: 'line', yAxisIndex: 1, data: daily.rows.map((r) => (r.conv_rate == null ? null : +(r.conv_rate * 100).toFixed(2))) },
       ],
     });
-    $('view').append(table(byShop, ['shop', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'three_min_rate', 'sales_fen']));
+    put(table(byShop, ['shop', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'three_min_rate', 'sales_fen']));
   }
 
-  async function viewAgents() {
+  async function viewAgents(put) {
     setTitle('客服 Agents');
     const rep = await api('kpi', withFilters({ by: 'agent', per: 'range' }));
     const top = rep.rows.slice().sort((a, b) => b.consults - a.consults).slice(0, 30);
-    chart('chart-agents', {
+    chart(put, 'chart-agents', {
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: axisTip },
       grid: { left: 60, right: 20, bottom: 120 },
       xAxis: { type: 'category', data: top.map((r) => r.agent), axisLabel: { rotate: 40 } },
       yAxis: { type: 'value', name: '咨询' },
       series: [{ name: '咨询 consults', type: 'bar', data: top.map((r) => r.consults) }],
     });
-    $('view').append(table(rep, ['shop', 'agent', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'three_min_rate', 'sales_fen'], {
+    put(table(rep, ['shop', 'agent', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'three_min_rate', 'sales_fen'], {
       agent: (r) => go('#/agent/' + encodeURIComponent(r.agent)),
     }));
   }
 
-  async function viewAgent(agent) {
+  async function viewAgent(put, agent) {
     setTitle('客服 ' + agent);
     const rep = await api('kpi', withFilters({ agent: agent, by: 'agent', per: 'day' }));
     const open = (r) => go('#/agent/' + encodeURIComponent(agent) + '/' + encodeURIComponent(r.day));
-    $('view').append(table(rep, ['day', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'sales_fen'], {
+    put(table(rep, ['day', 'consults', 'received', 'inquiries', 'converted', 'conv_rate', 'first_resp_s', 'avg_resp_s', 'sales_fen'], {
       day: open, consults: open, received: open, inquiries: open, converted: open,
     }));
   }
 
-  async function viewChats(agent, day) {
+  async function viewChats(put, agent, day) {
     setTitle('会话 ' + agent + ' · ' + day);
     const rep = await api('chats', { shop: state.filters.shop, agent: agent, from: day, to: day });
     const msgs = el('div', { id: 'messages' });
-    $('view').append(table(rep, ['buyer', 'first_buyer_ts', 'end', 'received', 'inquiry', 'first_resp_s', 'resp_n', 'converted', 'credited_orders', 'credited_fen'], {
+    put(table(rep, ['buyer', 'first_buyer_ts', 'end', 'received', 'inquiry', 'first_resp_s', 'resp_n', 'converted', 'credited_orders', 'credited_fen'], {
       buyer: async (r) => {
         msgs.textContent = '';
         try {
@@ -183,15 +184,15 @@
         } catch (e) { showError(e); }
       },
     }));
-    $('view').append(msgs);
+    put(msgs);
   }
 
-  async function viewTrends() {
+  async function viewTrends(put) {
     setTitle('趋势 Trends');
     const rep = await api('kpi', withFilters({ by: 'all', per: 'day' }));
     const days = rep.rows.map((r) => r.day);
     const pct = (k) => rep.rows.map((r) => (r[k] == null ? null : +(r[k] * 100).toFixed(2)));
-    chart('chart-trends', {
+    chart(put, 'chart-trends', {
       tooltip: { trigger: 'axis', formatter: axisTip },
       legend: { data: ['询单转化率', '回复率', '三分钟回复率'] },
       xAxis: { type: 'category', data: days },
@@ -202,7 +203,7 @@
         { name: '三分钟回复率', type: 'line', data: pct('three_min_rate') },
       ],
     });
-    chart('chart-resp', {
+    chart(put, 'chart-resp', {
       tooltip: { trigger: 'axis', formatter: axisTip },
       legend: { data: ['平均首次响应 s', '平均响应 s'] },
       xAxis: { type: 'category', data: days },
@@ -214,14 +215,14 @@
     });
   }
 
-  async function viewHourly() {
+  async function viewHourly(put) {
     setTitle('时段 Hourly volume');
     const h = await api('hourly', withFilters({}));
     const data = [];
     let max = 1;
     h.counts.forEach((row, d) => row.forEach((v, hr) => { data.push([hr, d, v]); if (v > max) max = v; }));
     const hours = Array.from({ length: 24 }, (_, i) => String(i));
-    chart('chart-hourly', {
+    chart(put, 'chart-hourly', {
       tooltip: { formatter: (p) => escapeHtml(h.weekdays[p.value[1]] + ' ' + p.value[0] + ':00') + ': ' + escapeHtml(p.value[2]) },
       xAxis: { type: 'category', data: hours },
       yAxis: { type: 'category', data: h.weekdays },
@@ -231,7 +232,7 @@
     });
   }
 
-  async function viewSettings() {
+  async function viewSettings(put) {
     setTitle('设置历史 Settings history');
     const s = await api('settings', state.filters.shop ? { shop: state.filters.shop } : {});
     const t = el('table', { class: 'data' });
@@ -239,10 +240,10 @@
     const tb = el('tbody');
     for (const r of s.settings) tb.append(el('tr', null, el('td', { class: 'text', text: r.shop }), el('td', { class: 'text', text: r.key }), el('td', { class: 'text', text: r.value }), el('td', { class: 'text', text: r.from || '始终 always' })));
     t.append(tb);
-    $('view').append(t);
+    put(t);
   }
 
-  async function viewUsers() {
+  async function viewUsers(put) {
     setTitle('用户 Users');
     const u = await api('users');
     const t = el('table', { class: 'data' });
@@ -250,10 +251,10 @@
     const tb = el('tbody');
     for (const r of u.users) tb.append(el('tr', null, ...[r.user, r.role, r.shops.join(', '), r.agent || '', r.teams.join(', '), r.locked ? 'locked' : ''].map((x) => el('td', { class: 'text', text: x }))));
     t.append(tb);
-    $('view').append(t);
+    put(t);
   }
 
-  async function viewContracts() {
+  async function viewContracts(put) {
     setTitle('合同与续约评估 Contracts and renewal reviews');
     const c = await api('contracts');
     const t = el('table', { class: 'data', id: 'contracts' });
@@ -264,9 +265,7 @@
       tb.append(el('tr', null, el('td', { class: 'text', text: r.id }), el('td', { class: 'text', text: r.vendor }), el('td', { class: 'text', text: (r.shops || []).join(', ') }), el('td', { class: 'text', text: r.from + ' — ' + r.to }), el('td', { class: 'text' }, link)));
     }
     t.append(tb);
-    // replace, not append: a second route to this page while the first was
-    // still waiting for the list must not leave two tables
-    $('view').replaceChildren(t);
+    put(t);
   }
 
   /* ----------------------------------------------------------- router */
@@ -278,8 +277,19 @@
     $('dl-xlsx').href = '/api/v1/export' + query(Object.assign({ format: 'xlsx' }, p));
     $('dl-csv').href = '/api/v1/export' + query(Object.assign({ format: 'csv' }, p));
   }
+  /* Every route renders through its own put(): once a newer route has
+   * started (a quick hash change, the first route after login), an older
+   * one still waiting for the API puts nothing, so a page never shows two
+   * views' content. */
+  let routeSeq = 0;
   async function route() {
     if (!state.me) return;
+    const my = ++routeSeq;
+    const put = (node) => {
+      if (my !== routeSeq) return false;
+      $('view').append(node);
+      return true;
+    };
     document.querySelectorAll('.chart').forEach((d) => { const c = echarts.getInstanceByDom(d); if (c) c.dispose(); });
     $('view').textContent = '';
     $('view-error').textContent = '';
@@ -287,17 +297,17 @@
     document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.dataset.view === parts[0] || (parts[0] === 'agent' && a.dataset.view === 'agents')));
     updateDownloads();
     try {
-      if (parts[0] === 'agents') await viewAgents();
-      else if (parts[0] === 'agent' && parts.length === 2) await viewAgent(parts[1]);
-      else if (parts[0] === 'agent' && parts.length === 3) await viewChats(parts[1], parts[2]);
-      else if (parts[0] === 'trends') await viewTrends();
-      else if (parts[0] === 'hourly') await viewHourly();
-      else if (parts[0] === 'settings') await viewSettings();
-      else if (parts[0] === 'users') await viewUsers();
-      else if (parts[0] === 'contracts') await viewContracts();
-      else await viewOverview();
-    } catch (e) { showError(e); }
-    document.body.setAttribute('data-view-ready', parts[0] || 'overview');
+      if (parts[0] === 'agents') await viewAgents(put);
+      else if (parts[0] === 'agent' && parts.length === 2) await viewAgent(put, parts[1]);
+      else if (parts[0] === 'agent' && parts.length === 3) await viewChats(put, parts[1], parts[2]);
+      else if (parts[0] === 'trends') await viewTrends(put);
+      else if (parts[0] === 'hourly') await viewHourly(put);
+      else if (parts[0] === 'settings') await viewSettings(put);
+      else if (parts[0] === 'users') await viewUsers(put);
+      else if (parts[0] === 'contracts') await viewContracts(put);
+      else await viewOverview(put);
+    } catch (e) { if (my === routeSeq) showError(e); }
+    if (my === routeSeq) document.body.setAttribute('data-view-ready', parts[0] || 'overview');
   }
 
   /* ------------------------------------------------------------ login */

@@ -72,6 +72,21 @@ try {
   const setShops = await page.$$eval('#view tbody tr td:first-child', (tds) => tds.map((t) => t.textContent));
   check(setShops.every((s) => s === '*' || mine.includes(s)), 'settings history shows only * and own shops');
 
+  // a burst of route changes: only the last route's content is shown,
+  // whatever order the earlier routes' API answers arrive in
+  await page.evaluate(() => {
+    document.body.removeAttribute('data-view-ready');
+    location.hash = '#/agents';
+    setTimeout(() => { location.hash = '#/trends'; }, 0);
+    setTimeout(() => { location.hash = '#/overview'; }, 5);
+  });
+  await viewReady(page, 'overview');
+  await page.waitForTimeout(1500); // answers for the stale routes arrive meanwhile
+  const parts = await page.$$eval('#view > *', (els) => els.map((e) => e.id || e.className));
+  const n = (x) => parts.filter((p) => p === x).length;
+  check(n('cards') === 1 && n('chart-overview') === 1 && n('chart-agents') === 0 && n('chart-trends') === 0 &&
+        n('data') === 1, 'a burst of route changes shows only the last page: ' + parts.join(','));
+
   // downloads
   for (const [id, magic] of [['#dl-xlsx', 'PK'], ['#dl-csv', 'shop']]) {
     const [dl] = await Promise.all([page.waitForEvent('download'), page.click(id)]);
