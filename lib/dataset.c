@@ -139,6 +139,29 @@ static int add_message(kefu_dataset *ds, const kefu_message_rec *r)
 	return 0;
 }
 
+int kefu_dataset_add_message_ids(kefu_dataset *ds, uint32_t shop, uint32_t agent, uint32_t buyer,
+				 int dir, int64_t ts, const char *text, size_t text_n)
+{
+	kefu_messages *m = &ds->msg;
+	col cols[] = {COL(m->shop), COL(m->agent), COL(m->buyer), COL(m->dir),
+		      COL(m->ts),   COL(m->text_hash), COL(m->chars)};
+	if (shop >= kefu_dict_size(ds->shops) || agent >= kefu_dict_size(ds->agents) ||
+	    buyer >= kefu_dict_size(ds->buyers) || dir < 0 || dir > 2)
+		return KEFU_EINVAL;
+	if (grow_cols(cols, sizeof cols / sizeof cols[0], &m->cap, m->n + 1))
+		return KEFU_ENOMEM;
+	size_t i = m->n;
+	m->shop[i] = shop;
+	m->agent[i] = agent;
+	m->buyer[i] = buyer;
+	m->dir[i] = (uint8_t)dir;
+	m->ts[i] = ts;
+	m->text_hash[i] = kefu_hash_bytes(text, text_n);
+	m->chars[i] = dir == KEFU_DIR_A ? kefu_utf8_count(text, text_n) : 0;
+	m->n++;
+	return 0;
+}
+
 static int add_order(kefu_dataset *ds, const kefu_order_rec *r)
 {
 	kefu_orders *o = &ds->ord;

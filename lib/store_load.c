@@ -191,30 +191,48 @@ static int row_to_record(int t, sqlite3_stmt *s, const dim_names *dims, kefu_rec
 	return 0;
 }
 
+/* Messages: each store name id is interned into the dataset once (ids[d]
+ * maps store id -> dataset id, KEFU_NO_ID until first seen), then rows
+ * are appended by id. */
 typedef struct msg_load {
 	const dim_names *dims;
 	kefu_dataset *ds;
+	uint32_t *ids[DIM_COUNT];
 } msg_load;
+
+static int dataset_id(msg_load *l, int d, uint32_t store_id, uint32_t *out, kefu_err *err)
+{
+	static const char *const what[DIM_COUNT] = {"shop", "agent", "buyer"};
+	const dim_names *names = &l->dims[d];
+	if (store_id >= names->n)
+		return kefu_err_set(err, KEFU_ESTORE, "load: dangling %s id %u", what[d], store_id);
+	if (l->ids[d][store_id] == KEFU_NO_ID) {
+		kefu_dict *dict = d == DIM_SHOP    ? l->ds->shops
+				  : d == DIM_AGENT ? l->ds->agents
+						   : l->ds->buyers;
+		kefu_str name = names->name[store_id];
+		if (kefu_dict_intern(dict, name.p, name.n, &l->ids[d][store_id]))
+			return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	}
+	*out = l->ids[d][store_id];
+	return 0;
+}
 
 static int load_segment(void *ctx, const kefu_msgseg *seg, kefu_err *err)
 {
-	const msg_load *l = ctx;
-	kefu_record rec;
-	memset(&rec, 0, sizeof rec);
-	rec.kind = KEFU_KIND_MESSAGES;
-	kefu_message_rec *m = &rec.u.msg;
+	msg_load *l = ctx;
 	for (size_t i = 0; i < seg->n; i++) {
+		uint32_t shop, agent, buyer;
 		int rc;
-		if ((rc = name_of(&l->dims[DIM_SHOP], seg->shop[i], &m->shop, err)) ||
-		    (rc = name_of(&l->dims[DIM_BUYER], seg->buyer[i], &m->buyer, err)) ||
-		    (rc = name_of(&l->dims[DIM_AGENT], seg->agent[i], &m->agent, err)))
+		if ((rc = dataset_id(l, DIM_SHOP, seg->shop[i], &shop, err)) ||
+		    (rc = dataset_id(l, DIM_AGENT, seg->agent[i], &agent, err)) ||
+		    (rc = dataset_id(l, DIM_BUYER, seg->buyer[i], &buyer, err)))
 			return rc;
-		m->dir = (kefu_dir)seg->dir[i];
-		m->ts = seg->ts[i];
-		m->text = (kefu_str){seg->text + seg->text_off[i],
-				     (size_t)(seg->text_off[i + 1] - seg->text_off[i])};
-		if ((rc = kefu_dataset_add(l->ds, &rec, err)))
-			return rc;
+		rc = kefu_dataset_add_message_ids(l->ds, shop, agent, buyer, seg->dir[i], seg->ts[i],
+						  seg->text + seg->text_off[i],
+						  (size_t)(seg->text_off[i + 1] - seg->text_off[i]));
+		if (rc)
+			return kefu_err_set(err, rc, "out of memory while building the dataset");
 	}
 	return 0;
 }
@@ -233,12 +251,25 @@ int kefu_store_load(kefu_store *st, kefu_dataset *ds, kefu_err *err)
 	for (int d = 0; d < DIM_COUNT; d++)
 		if ((rc = load_dim(st, dim_table[d], &dims[d], err)))
 			goto out;
-	msg_load ml = {dims, ds};
+	msg_load ml = {dims, ds, {NULL, NULL, NULL}};
 	kefu_msgseg seg;
 	memset(&seg, 0, sizeof seg);
 	kefu_msgseg_filter all = KEFU_MSGSEG_ALL;
-	rc = kefu_msgseg_scan(st->db, &all, &seg, load_segment, &ml, err);
+	int64_t nmsg = 0;
+	for (int d = 0; d < DIM_COUNT && rc == 0; d++) {
+		if (!(ml.ids[d] = kefu_malloc((dims[d].n ? dims[d].n : 1) * sizeof *ml.ids[d])))
+			rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+		else
+			memset(ml.ids[d], 0xff, (dims[d].n ? dims[d].n : 1) * sizeof *ml.ids[d]);
+	}
+	if (!rc && !(rc = kefu_msgseg_count(st->db, &nmsg, err)) && nmsg > 0 &&
+	    kefu_dataset_reserve(ds, KEFU_KIND_MESSAGES, (size_t)nmsg))
+		rc = kefu_err_set(err, KEFU_ENOMEM, "out of memory");
+	if (!rc)
+		rc = kefu_msgseg_scan(st->db, &all, &seg, load_segment, &ml, err);
 	kefu_msgseg_free(&seg);
+	for (int d = 0; d < DIM_COUNT; d++)
+		kefu_free(ml.ids[d]);
 	if (rc)
 		goto out;
 	for (int t = 0; t < L_COUNT; t++) {

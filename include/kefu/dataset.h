@@ -105,6 +105,12 @@ void kefu_dataset_free(kefu_dataset *ds);
 /* Appends one record (any kind). Copies / interns every string. */
 int kefu_dataset_add(kefu_dataset *ds, const kefu_record *rec, kefu_err *err);
 int kefu_dataset_finalize(kefu_dataset *ds, kefu_err *err);
+/* Appends one message whose names are already interned in ds's shops,
+ * agents and buyers dictionaries (the store's fast path: each name is
+ * interned once, not once per row). KEFU_EINVAL for an id not in its
+ * dictionary or a bad dir; KEFU_ENOMEM. */
+int kefu_dataset_add_message_ids(kefu_dataset *ds, uint32_t shop, uint32_t agent, uint32_t buyer,
+				 int dir, int64_t ts, const char *text, size_t text_n);
 /* Reserves room for `rows` more rows of a kind, so that loading a large
  * file does not move its columns while they grow. Untouched reserved pages
  * cost no memory. Optional; 0 or KEFU_ENOMEM. */
