@@ -21,6 +21,7 @@
 #include "kefu/dataset.h"
 #include "kefu/loader.h"
 #include "kefu/msgseg.h"
+#include "kefu/snapshot.h"
 #include "kefu/store.h"
 #include "kefu/tz.h"
 #include "testutil.h"
@@ -659,6 +660,82 @@ static void test_upgrade_v1(void **state)
 	free(after);
 }
 
+/* The store's snapshot: written compressed after a load from rows, used
+ * while current, ignored (rebuilt from rows) when damaged; a raw image as
+ * earlier versions stored it is still read. Every way gives the same
+ * dataset image. */
+static void test_snapshot_cache(void **state)
+{
+	fixture *f = *state;
+	const char *in[] = {example_messages, example_orders};
+	run_import(f, in, 2, NULL);
+	kefu_err err = KEFU_ERR_INIT;
+	kefu_dataset *ds = NULL;
+	int cached = -1;
+	char *img0 = NULL, *img = NULL;
+	size_t n0 = 0, n = 0;
+	assert_int_equal(kefu_store_load_cached(f->st, &ds, &cached, &err), 0);
+	assert_int_equal(cached, 0);
+	assert_int_equal(kefu_snapshot_write(ds, &img0, &n0, &err), 0);
+	kefu_dataset_free(ds);
+	char *magic = query1(f->path, "SELECT hex(substr(data, 1, 4)) FROM snapshot");
+	assert_string_equal(magic, "28B52FFD"); /* a zstd frame */
+	free(magic);
+	assert_int_equal(kefu_store_load_cached(f->st, &ds, &cached, &err), 0);
+	assert_int_equal(cached, 1);
+	assert_int_equal(kefu_snapshot_write(ds, &img, &n, &err), 0);
+	assert_int_equal(n, n0);
+	assert_memory_equal(img, img0, n);
+	kefu_dataset_free(ds);
+	kefu_free(img);
+	/* damaged (bytes in the middle of the frame flipped): rebuilt from the
+	 * rows */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT data FROM snapshot", -1, &q, NULL),
+				 SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		int zn = sqlite3_column_bytes(q, 0);
+		unsigned char *z = malloc((size_t)zn);
+		memcpy(z, sqlite3_column_blob(q, 0), (size_t)zn);
+		sqlite3_finalize(q);
+		for (int i = zn / 3; i < zn / 3 + 8 && i < zn; i++)
+			z[i] ^= 0x5a;
+		assert_int_equal(sqlite3_prepare_v2(db, "UPDATE snapshot SET data = ?1", -1, &q, NULL),
+				 SQLITE_OK);
+		sqlite3_bind_blob(q, 1, z, zn, SQLITE_STATIC);
+		assert_int_equal(sqlite3_step(q), SQLITE_DONE);
+		sqlite3_finalize(q);
+		sqlite3_close(db);
+		free(z);
+	}
+	assert_int_equal(kefu_store_load_cached(f->st, &ds, &cached, &err), 0);
+	assert_int_equal(cached, 0);
+	assert_int_equal(kefu_snapshot_write(ds, &img, &n, &err), 0);
+	assert_memory_equal(img, img0, n0);
+	kefu_dataset_free(ds);
+	kefu_free(img);
+	/* an uncompressed image (earlier versions) */
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "UPDATE snapshot SET data = ?1", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(st, 1, img0, (int)n0, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(kefu_store_load_cached(f->st, &ds, &cached, &err), 0);
+	assert_int_equal(cached, 1);
+	assert_int_equal(kefu_snapshot_write(ds, &img, &n, &err), 0);
+	assert_memory_equal(img, img0, n0);
+	kefu_dataset_free(ds);
+	kefu_free(img);
+	kefu_free(img0);
+}
+
 static void test_settings_versions(void **state)
 {
 	fixture *f = *state;
@@ -976,6 +1053,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_message_segments, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upgrade_v1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settings_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_export_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_dataset, setup, teardown),
