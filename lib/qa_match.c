@@ -40,6 +40,7 @@ typedef struct pattern {
 	uint8_t type;
 	uint8_t sides;  /* bit per side */
 	uint8_t mode;   /* 0 exact in HS, 1 prefilter in HS, 2 PCRE2 only */
+	uint8_t edges;  /* literals: literal_edges() */
 	owner *own;
 	size_t n_own, cap_own;
 	pcre2_code *re; /* regexes */
@@ -230,6 +231,8 @@ typedef struct pat_index {
 	size_t cap;
 } pat_index;
 
+static uint8_t literal_edges(const char *lit);
+
 static int pat_find_or_add(kefu_qa_matcher *m, pat_index *ix, int type, const char *text,
 			   uint32_t *out)
 {
@@ -248,6 +251,7 @@ static int pat_find_or_add(kefu_qa_matcher *m, pat_index *ix, int type, const ch
 	pattern *p = &m->pat[m->n_pat];
 	memset(p, 0, sizeof *p);
 	p->type = (uint8_t)type;
+	p->edges = type == PAT_LIT ? literal_edges(text) : 0;
 	if (!(p->text = kefu_strndup(text, strlen(text))))
 		return KEFU_ENOMEM;
 	ix->slot[i] = (uint32_t)++m->n_pat;
@@ -267,32 +271,110 @@ static int add_owner(pattern *p, uint32_t rule, int role, int side)
 	return 0;
 }
 
-/* A literal as an expression for Vectorscan and PCRE2 alike: ASCII letters
- * as [xX] classes (Latin case folding, the same in both engines whatever
- * their Unicode tables), other ASCII escaped as \xHH, UTF-8 sequences kept
- * (they match themselves only). */
+/* Full-width forms (U+FF01..U+FF5E, and U+3000 for the space) are how
+ * chat text writes ASCII to slip past filters (ＶＸ for VX): a keyword
+ * matches either width, whichever width the rule file wrote it in. */
+
+/* The ASCII character a full-width character at p stands for, or 0. */
+static unsigned fullwidth_ascii(const unsigned char *p, size_t n)
+{
+	if (n < 3)
+		return 0;
+	if (p[0] == 0xE3 && p[1] == 0x80 && p[2] == 0x80)
+		return ' ';
+	if (p[0] != 0xEF)
+		return 0;
+	if (p[1] == 0xBC && p[2] >= 0x81 && p[2] <= 0xBF)
+		return p[2] - 0x60u; /* U+FF01.. -> '!'.. */
+	if (p[1] == 0xBD && p[2] >= 0x80 && p[2] <= 0x9E)
+		return p[2] - 0x20u; /* U+FF40.. -> '`'.. */
+	return 0;
+}
+
+static int ascii_letter(unsigned c)
+{
+	return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+
+/* Latin edges of a literal: bit 1 when it starts with a letter, bit 2 when
+ * it ends with one (either width). Such an edge must not touch another
+ * letter in the text: `sb` is not in `usb`, while `VX` is in `加VX123`. */
+static uint8_t literal_edges(const char *lit)
+{
+	const unsigned char *u = (const unsigned char *)lit;
+	size_t n = strlen(lit);
+	uint8_t e = 0;
+	if (n && (ascii_letter(u[0]) || ascii_letter(fullwidth_ascii(u, n))))
+		e |= 1;
+	if (n && (ascii_letter(u[n - 1]) || (n >= 3 && ascii_letter(fullwidth_ascii(u + n - 3, 3)))))
+		e |= 2;
+	return e;
+}
+
+/* 1 when a match [from, to) of a literal with these edges stands alone. */
+static int edges_ok(const char *text, size_t n, uint32_t from, uint32_t to, uint8_t edges)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	if ((edges & 1) && from > 0 &&
+	    (ascii_letter(t[from - 1]) ||
+	     (from >= 3 && ascii_letter(fullwidth_ascii(t + from - 3, 3)))))
+		return 0;
+	if ((edges & 2) && to < n &&
+	    (ascii_letter(t[to]) || ascii_letter(fullwidth_ascii(t + to, n - to))))
+		return 0;
+	return 1;
+}
+
+static size_t put_utf8(char *out, unsigned cp)
+{
+	out[0] = (char)(0xE0 | cp >> 12);
+	out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[2] = (char)(0x80 | (cp & 0x3F));
+	return 3;
+}
+
+/* A literal as an expression for Vectorscan and PCRE2 alike: every ASCII
+ * character (written in either width) as a class of its half- and
+ * full-width forms, letters in both cases ([xXｘＸ]: Latin case folding,
+ * the same in both engines whatever their Unicode tables), other UTF-8
+ * sequences kept (they match themselves only). */
 static char *hs_escape(const char *lit)
 {
 	size_t n = strlen(lit);
-	char *out = kefu_malloc(n * 4 + 1);
+	char *out = kefu_malloc(n * 12 + 1);
 	if (!out)
 		return NULL;
 	size_t k = 0;
 	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u = (const unsigned char *)lit;
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)lit[i];
-		if (c >= 0x80 || (c >= '0' && c <= '9')) {
+		unsigned c = u[i], fw = fullwidth_ascii(u + i, n - i);
+		if (fw) {
+			c = fw;
+			i += 2;
+		}
+		if (c >= 0x80) {
 			out[k++] = (char)c;
-		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			out[k++] = '[';
-			out[k++] = (char)(c | 0x20);
-			out[k++] = (char)(c & ~0x20);
-			out[k++] = ']';
-		} else {
+		} else if (c < 0x20 || c == 0x7F) {
 			out[k++] = '\\';
 			out[k++] = 'x';
 			out[k++] = hex[c >> 4];
 			out[k++] = hex[c & 15];
+		} else {
+			out[k++] = '[';
+			if (ascii_letter(c)) {
+				out[k++] = (char)(c | 0x20);
+				out[k++] = (char)(c & ~0x20u);
+				k += put_utf8(out + k, (c | 0x20) + 0xFEE0);
+				k += put_utf8(out + k, (c & ~0x20u) + 0xFEE0);
+			} else {
+				out[k++] = '\\';
+				out[k++] = 'x';
+				out[k++] = hex[c >> 4];
+				out[k++] = hex[c & 15];
+				k += put_utf8(out + k, c == ' ' ? 0x3000 : c + 0xFEE0);
+			}
+			out[k++] = ']';
 		}
 	}
 	out[k] = '\0';
@@ -584,6 +666,8 @@ int kefu_qa_scan(kefu_qa_scratch *s, kefu_qa_side side, const char *text, size_t
 				return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 			continue;
 		}
+		if (p->edges && !edges_ok(t, n, r->from, r->to, p->edges))
+			continue; /* a Latin keyword inside a longer word */
 		for (size_t o = 0; o < p->n_own; o++) {
 			if (p->own[o].side != side)
 				continue;
@@ -697,15 +781,16 @@ fail:
 }
 
 /* Every occurrence of a literal (overlapping ones too). */
-static int ref_literal(kefu_qa_reference *ref, const pcre2_code *re, const char *t, size_t n,
-		       uint32_t rule, span **a, size_t *na, size_t *cap)
+static int ref_literal(kefu_qa_reference *ref, const pcre2_code *re, uint8_t edges,
+		       const char *t, size_t n, uint32_t rule, span **a, size_t *na, size_t *cap)
 {
 	PCRE2_SIZE start = 0;
 	while (start < n) {
 		if (pcre2_match(re, (PCRE2_SPTR)t, n, start, PCRE2_NO_UTF_CHECK, ref->md, NULL) < 0)
 			break;
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(ref->md);
-		if (push_span(a, na, cap, rule, (uint32_t)ov[0], (uint32_t)ov[1]))
+		if (edges_ok(t, n, (uint32_t)ov[0], (uint32_t)ov[1], edges) &&
+		    push_span(a, na, cap, rule, (uint32_t)ov[0], (uint32_t)ov[1]))
 			return KEFU_ENOMEM;
 		start = ov[0] + utf8_char_len(t, n, ov[0]);
 	}
@@ -735,11 +820,11 @@ int kefu_qa_scan_reference(kefu_qa_reference *ref, kefu_qa_side side, const char
 		if ((ru->kind != KEFU_QA_KEYWORDS && ru->kind != KEFU_QA_REGEX) || ru->side != side)
 			continue;
 		for (size_t w = 0; !rc && w < ru->n_words; w++)
-			rc = ref_literal(ref, rr->words[w], t, n, (uint32_t)r, &ref->cand, &nc,
-					 &ref->cap_cand);
+			rc = ref_literal(ref, rr->words[w], literal_edges(ru->words[w]), t, n,
+					 (uint32_t)r, &ref->cand, &nc, &ref->cap_cand);
 		for (size_t w = 0; !rc && w < ru->n_except; w++)
-			rc = ref_literal(ref, rr->exc[w], t, n, (uint32_t)r, &ref->exc, &ne,
-					 &ref->cap_exc);
+			rc = ref_literal(ref, rr->exc[w], literal_edges(ru->except[w]), t, n,
+					 (uint32_t)r, &ref->exc, &ne, &ref->cap_exc);
 		if (!rc && rr->re) {
 			pattern p;
 			memset(&p, 0, sizeof p);

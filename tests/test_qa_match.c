@@ -148,6 +148,37 @@ static void cjk_and_latin(void **state)
 	fx_free(&f);
 }
 
+/* Keywords match ASCII in either width, written in the rule in either
+ * width; a keyword's Latin edge must not touch another letter. */
+static void widths_and_latin_edges(void **state)
+{
+	(void)state;
+	fx f;
+	fx_init(&f, "rules:\n"
+		    "  - {id: c, kind: keywords, severity: minor, points: 1, words: [vx, ＱＱ号, 加 v]}\n"
+		    "  - {id: s, kind: keywords, severity: minor, points: 1, words: [sb, 第1名],\n"
+		    "     except: [sb卡]}\n");
+	/* full-width text, half-width keyword, and the reverse */
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "加ＶＸ聊"), "c:3-9:ＶＸ");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "Qq号多少"), "c:0-5:Qq号");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "ｑｑ号"), "c:0-9:ｑｑ号");
+	/* space and digits in either width */
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "请加　Ｖ"), "c:3-12:加　Ｖ");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "第１名"), "s:0-9:第１名");
+	/* Latin edges: not inside a longer word, in either width; digits and CJK
+	 * next to it are fine */
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "usb线"), "");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "ｕｓｂ线"), "");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "sbs"), "");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "你个sb"), "s:6-8:sb");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "VX123"), "c:0-2:VX");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "sb,vx"), "s:0-2:sb;c:3-5:vx");
+	/* an exception with a Latin edge obeys the same rule: usb卡 is no sb卡 */
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "sb卡"), "");
+	assert_string_equal(scan(&f, KEFU_QA_AGENT, "sb卡和usb卡"), "");
+	fx_free(&f);
+}
+
 static void sides(void **state)
 {
 	(void)state;
@@ -246,6 +277,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(start_and_end),  cmocka_unit_test(exceptions),
 		cmocka_unit_test(overlapping),    cmocka_unit_test(cjk_and_latin),
+		cmocka_unit_test(widths_and_latin_edges),
 		cmocka_unit_test(sides),          cmocka_unit_test(invalid_utf8),
 		cmocka_unit_test(fallbacks),      cmocka_unit_test(matches_reference),
 	};
