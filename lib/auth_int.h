@@ -4,7 +4,14 @@
 #ifndef KEFU_AUTH_INT_H
 #define KEFU_AUTH_INT_H
 
+#include <sqlite3.h>
+
 #include "kefu/auth.h"
+
+/* The user columns of auth_users u, in the order kefu_auth_user_from_row
+ * reads them from a result row. */
+#define USER_COLS "u.name, u.role, u.shops, u.agent, u.teams, u.failures, u.locked_until, u.created"
+int kefu_auth_user_from_row(sqlite3_stmt *s, kefu_user **out);
 
 /* Options with defaults filled in. */
 const kefu_auth_opts *kefu_auth_opts_of(const kefu_auth *a);

@@ -21,11 +21,16 @@ static const char auth_sql[] =
 	" created INTEGER NOT NULL) STRICT;"
 	"CREATE TABLE IF NOT EXISTS auth_sessions(token_hash TEXT PRIMARY KEY,"
 	" user TEXT NOT NULL, created INTEGER NOT NULL, expires INTEGER NOT NULL) STRICT;"
-	"CREATE INDEX IF NOT EXISTS auth_sessions_user ON auth_sessions(user);";
+	"CREATE INDEX IF NOT EXISTS auth_sessions_user ON auth_sessions(user);"
+	/* version 2: API tokens (auth_tokens.c); only their hashes are kept */
+	"CREATE TABLE IF NOT EXISTS auth_tokens(id INTEGER PRIMARY KEY,"
+	" token_hash TEXT NOT NULL UNIQUE, user TEXT NOT NULL, label TEXT NOT NULL,"
+	" created INTEGER NOT NULL, expires INTEGER, last_used INTEGER) STRICT;"
+	"CREATE INDEX IF NOT EXISTS auth_tokens_user ON auth_tokens(user);";
 
 int kefu_auth_store_init(kefu_store *st, kefu_err *err)
 {
-	return kefu_store_ensure_module(st, "auth", 1, auth_sql, err);
+	return kefu_store_ensure_module(st, "auth", 2, auth_sql, err);
 }
 
 static int db_fail(sqlite3 *db, kefu_err *err, const char *what)
@@ -158,6 +163,8 @@ int kefu_user_passwd(kefu_auth *a, kefu_store *st, const char *name, const char 
 	sodium_memzero(hash, sizeof hash);
 	if (!rc)
 		rc = exec1(db, "DELETE FROM auth_sessions WHERE user = ?1", name, NULL, err);
+	if (!rc)
+		rc = exec1(db, "DELETE FROM auth_tokens WHERE user = ?1", name, NULL, err);
 	return rc;
 }
 
@@ -170,12 +177,13 @@ int kefu_user_del(kefu_store *st, const char *name, kefu_err *err)
 		return kefu_err_set(err, KEFU_ENOTFOUND, "no user '%s'", name);
 	if (!rc)
 		rc = exec1(db, "DELETE FROM auth_sessions WHERE user = ?1", name, NULL, err);
+	if (!rc)
+		rc = exec1(db, "DELETE FROM auth_tokens WHERE user = ?1", name, NULL, err);
 	return rc;
 }
 
-#define USER_COLS "u.name, u.role, u.shops, u.agent, u.teams, u.failures, u.locked_until, u.created"
 
-static int user_from_row(sqlite3_stmt *s, kefu_user **out)
+int kefu_auth_user_from_row(sqlite3_stmt *s, kefu_user **out)
 {
 	kefu_user *u = calloc(1, sizeof *u);
 	if (!u)
@@ -212,7 +220,7 @@ int kefu_user_get(kefu_store *st, const char *name, kefu_user **out, kefu_err *e
 	sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
 	int step = sqlite3_step(s);
 	if (step == SQLITE_ROW) {
-		if ((rc = user_from_row(s, out)))
+		if ((rc = kefu_auth_user_from_row(s, out)))
 			rc = kefu_err_set(err, rc, "user '%s': damaged record", name);
 	} else if (step == SQLITE_DONE) {
 		rc = kefu_err_set(err, KEFU_ENOTFOUND, "no user '%s'", name);
@@ -242,7 +250,7 @@ int kefu_user_list(kefu_store *st, kefu_user ***out, size_t *n, kefu_err *err)
 			break;
 		}
 		v = nv;
-		if ((rc = user_from_row(s, &v[k]))) {
+		if ((rc = kefu_auth_user_from_row(s, &v[k]))) {
 			rc = kefu_err_set(err, rc, "damaged user record");
 			break;
 		}
@@ -369,7 +377,7 @@ int kefu_auth_session(kefu_store *st, const char *token, int64_t now, kefu_user 
 	sqlite3_bind_int64(s, 2, now);
 	int step = sqlite3_step(s);
 	if (step == SQLITE_ROW)
-		rc = user_from_row(s, user_out) ? kefu_err_set(err, KEFU_ESTORE, "damaged user") : 0;
+		rc = kefu_auth_user_from_row(s, user_out) ? kefu_err_set(err, KEFU_ESTORE, "damaged user") : 0;
 	else if (step == SQLITE_DONE)
 		rc = kefu_err_set(err, KEFU_EAUTH, "not logged in");
 	else

@@ -529,7 +529,7 @@ int kefu_store_open_ex(kefu_store **out, const char *path, unsigned flags, kefu_
 		goto fail;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
-	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_busy_timeout(st->db, KEFU_STORE_BUSY_MS);
 	if ((rc = ensure_schema(st, path, err)))
 		goto fail;
 	/* synchronous=NORMAL is durable across application crashes under WAL

@@ -1,5 +1,6 @@
 /*
- * cmd_user.c - `kefu user add|passwd|del|list`: the dashboard's users in
+ * cmd_user.c - `kefu user add|passwd|del|list` (and `token`, in
+ * cmd_user_token.c): the dashboard's users in
  * the store (auth.h). Passwords are read from stdin (first line), never
  * from the command line, where other users could see them.
  */
@@ -21,7 +22,8 @@ static void usage(FILE *f)
 	fputs("Usage: kefu user add    --db DB --name N --role R [--shops S1,S2] [--agent A] [--team T]\n"
 	      "       kefu user passwd --db DB --name N\n"
 	      "       kefu user del    --db DB --name N\n"
-	      "       kefu user list   --db DB [--format table|json]\n\n"
+	      "       kefu user list   --db DB [--format table|json]\n"
+	      "       kefu user token add|list|revoke ...   API tokens ('kefu user token --help')\n\n"
 	      "Manages the users of 'kefu serve'. add and passwd read the password from the\n"
 	      "first line of stdin. Roles:\n"
 	      "  admin       the provider: every shop, agent and user\n"
@@ -134,8 +136,11 @@ int cmd_user(int argc, char **argv)
 		usage(stdout);
 		return KEFU_EXIT_OK;
 	}
+	if (!strcmp(sub, "token"))
+		return cmd_user_token(argc - 1, argv + 1);
 	if (strcmp(sub, "add") && strcmp(sub, "passwd") && strcmp(sub, "del") && strcmp(sub, "list"))
-		return cli_usage_error("user", "expected add, passwd, del or list, got '%s'", sub);
+		return cli_usage_error("user", "expected add, passwd, del, list or token, got '%s'",
+				       sub);
 	const char *db = NULL, *role = NULL, *format = "table";
 	kefu_auth_opts ao = KEFU_AUTH_OPTS_INIT;
 	kefu_user u;

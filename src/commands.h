@@ -41,6 +41,8 @@ int cmd_payroll(int argc, char **argv);
 int cmd_margin(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+/* kefu user token add|list|revoke (argv[0] = "token"). */
+int cmd_user_token(int argc, char **argv);
 int cmd_vendor(int argc, char **argv);
 int cmd_review(int argc, char **argv);
 

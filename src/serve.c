@@ -346,6 +346,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
 	q.token = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, SESSION_COOKIE);
 	if (q.token && kefu_auth_session(q.st, q.token, (int64_t)time(NULL), &q.user, &err))
 		q.user = NULL;
+	/* scripts: an API token instead of a session (no cookie, so no CSRF
+	 * token is needed either: a browser never sends this header by itself) */
+	const char *authz = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Authorization");
+	if (!q.user && authz && !strncmp(authz, "Bearer ", 7)) {
+		q.token = NULL;
+		if (kefu_api_token_user(q.st, authz + 7, (int64_t)time(NULL), &q.user, &err) == 0)
+			q.bearer = 1;
+		else
+			q.user = NULL;
+	}
 	serve_api(&q, &r);
 	kefu_user_free(q.user);
 	if (!r.status)

@@ -86,6 +86,7 @@ typedef struct serve_req {
 	kefu_store *st;    /* this thread's store connection */
 	kefu_user *user;   /* NULL before login */
 	const char *token; /* session token from the cookie */
+	int bearer;	   /* the user came from an API token (no session, no CSRF) */
 } serve_req;
 
 /* serve.c: takes cost tokens from the client's bucket; 0 or seconds to wait. */

@@ -201,10 +201,12 @@ static void h_logout(serve_req *q, serve_resp *r, sel *s)
 static void h_me(serve_req *q, serve_resp *r, sel *s)
 {
 	(void)s;
-	char csrf[KEFU_TOKEN_LEN + 1];
-	kefu_auth_csrf(q->token, csrf);
 	json_t *out = user_json(q->user);
-	json_object_set_new(out, "csrf", json_string(csrf));
+	if (q->token) { /* a session's CSRF token; API tokens need none */
+		char csrf[KEFU_TOKEN_LEN + 1];
+		kefu_auth_csrf(q->token, csrf);
+		json_object_set_new(out, "csrf", json_string(csrf));
+	}
 	set_json(r, 200, out);
 }
 
@@ -926,7 +928,7 @@ void serve_api(serve_req *q, serve_resp *r)
 		if (!ct || strncmp(ct, "application/json", 16))
 			return serve_error(r, 415, "expected Content-Type: application/json");
 	}
-	if (rt->flags & F_CSRF) {
+	if ((rt->flags & F_CSRF) && !q->bearer) {
 		const char *csrf = MHD_lookup_connection_value(q->con, MHD_HEADER_KIND, "X-CSRF-Token");
 		if (!kefu_auth_csrf_ok(q->token, csrf))
 			return serve_error(r, 403, "missing or wrong CSRF token");

@@ -268,6 +268,74 @@ static void test_login_sessions(void **state)
 	assert_false(kefu_auth_csrf_ok(tok, "short"));
 }
 
+/* API tokens: act as their user until they expire or are revoked; the
+ * user's deletion takes them along; only hashes are stored. */
+static void test_api_tokens(void **state)
+{
+	fixture *f = *state;
+	kefu_err err = KEFU_ERR_INIT;
+	add(f, "ma", KEFU_ROLE_MERCHANT, "shopA", NULL, NULL, "pw");
+	add(f, "ad", KEFU_ROLE_ADMIN, NULL, NULL, NULL, "pw2");
+	char t1[KEFU_API_TOKEN_LEN + 1], t2[KEFU_API_TOKEN_LEN + 1];
+	int64_t id1, id2;
+	assert_int_equal(kefu_api_token_add(f->st, "ma", "bi", 2000, 2100, t1, &id1, &err), 0);
+	assert_int_equal(kefu_api_token_add(f->st, "ad", "ops", 2000, 0, t2, &id2, &err), 0);
+	assert_int_equal(strlen(t1), KEFU_API_TOKEN_LEN);
+	assert_int_equal(strncmp(t1, "kefu_", 5), 0);
+	assert_string_not_equal(t1, t2);
+	assert_int_equal(kefu_api_token_add(f->st, "nobody", "x", 2000, 0, t2, NULL, &err),
+			 KEFU_ENOTFOUND);
+	assert_int_equal(kefu_api_token_add(f->st, "ma", "", 2000, 0, t2, NULL, &err), KEFU_EINVAL);
+	kefu_user *u = NULL;
+	assert_int_equal(kefu_api_token_user(f->st, t1, 2050, &u, &err), 0);
+	assert_string_equal(u->name, "ma");
+	assert_int_equal(u->role, KEFU_ROLE_MERCHANT);
+	kefu_user_free(u);
+	/* expired at 2100 */
+	assert_int_equal(kefu_api_token_user(f->st, t1, 2100, &u, &err), KEFU_EAUTH);
+	assert_null(u);
+	/* a session token or a changed character is no API token */
+	char bad[KEFU_API_TOKEN_LEN + 1];
+	memcpy(bad, t2, sizeof bad);
+	bad[10] = bad[10] == 'a' ? 'b' : 'a';
+	assert_int_equal(kefu_api_token_user(f->st, bad, 2050, &u, &err), KEFU_EAUTH);
+	assert_int_equal(kefu_api_token_user(f->st, t2 + 5, 2050, &u, &err), KEFU_EAUTH);
+	/* listed without the token; the last use recorded */
+	assert_int_equal(kefu_api_token_user(f->st, t2, 5000, &u, &err), 0);
+	kefu_user_free(u);
+	kefu_api_token *v;
+	size_t n;
+	assert_int_equal(kefu_api_token_list(f->st, NULL, &v, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].id, id1);
+	assert_int_equal(v[0].last_used, 2050);
+	assert_int_equal(v[0].expires, 2100);
+	assert_int_equal(v[1].last_used, 5000);
+	assert_int_equal(v[1].expires, 0);
+	kefu_api_token_list_free(v, n);
+	char *stored = NULL;
+	{
+		sqlite3 *db = kefu_store_sqlite(f->st);
+		sqlite3_stmt *q;
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT group_concat(token_hash || user || label)"
+							" FROM auth_tokens", -1, &q, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+		stored = strdup((const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
+	}
+	assert_null(strstr(stored, t1 + 5));
+	assert_null(strstr(stored, t2 + 5));
+	free(stored);
+	/* revoked; deleting a user deletes its tokens */
+	assert_int_equal(kefu_api_token_revoke(f->st, id2, &err), 0);
+	assert_int_equal(kefu_api_token_revoke(f->st, id2, &err), KEFU_ENOTFOUND);
+	assert_int_equal(kefu_api_token_user(f->st, t2, 5001, &u, &err), KEFU_EAUTH);
+	assert_int_equal(kefu_user_del(f->st, "ma", &err), 0);
+	assert_int_equal(kefu_api_token_list(f->st, "ma", &v, &n, &err), 0);
+	assert_int_equal(n, 0);
+	kefu_api_token_list_free(v, n);
+}
+
 static void test_lockout(void **state)
 {
 	fixture *f = *state;
@@ -527,6 +595,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_users, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_tokens, setup, teardown),
 		cmocka_unit_test(test_hash_limit),
 		cmocka_unit_test(test_default_cost),
 		cmocka_unit_test(test_tenancy),

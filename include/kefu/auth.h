@@ -145,6 +145,37 @@ int kefu_auth_session(kefu_store *st, const char *token, int64_t now, kefu_user 
 /* Ends a session (no error if it does not exist). */
 int kefu_auth_logout(kefu_store *st, const char *token, kefu_err *err);
 
+/* --------------------------------------------- API tokens (auth_tokens.c) */
+
+/* An API token is "kefu_" and 64 hex characters. It acts as its user, for
+ * scripts and BI tools that call the API without a browser session
+ * (`Authorization: Bearer kefu_...`). The store keeps only its BLAKE2b
+ * hash; the token is shown once, when it is made. */
+#define KEFU_API_TOKEN_PREFIX "kefu_"
+#define KEFU_API_TOKEN_LEN (5 + KEFU_TOKEN_LEN)
+
+typedef struct kefu_api_token {
+	int64_t id;
+	char *user, *label;
+	int64_t created, expires, last_used; /* expires 0 = never; last_used 0 = never */
+} kefu_api_token;
+
+/* Makes a token for an existing user (KEFU_ENOTFOUND otherwise), valid
+ * until expires (0 = no end); writes it to out and its id to *id. */
+int kefu_api_token_add(kefu_store *st, const char *user, const char *label, int64_t now,
+		       int64_t expires, char out[KEFU_API_TOKEN_LEN + 1], int64_t *id,
+		       kefu_err *err);
+/* Every token (of user, or of everybody when user is NULL), by id. */
+int kefu_api_token_list(kefu_store *st, const char *user, kefu_api_token **out, size_t *n,
+			kefu_err *err);
+void kefu_api_token_list_free(kefu_api_token *v, size_t n);
+/* Deletes token id (KEFU_ENOTFOUND when there is none). */
+int kefu_api_token_revoke(kefu_store *st, int64_t id, kefu_err *err);
+/* The user of a live token at time now, recording its use (KEFU_EAUTH
+ * for an unknown, malformed, expired or revoked token). */
+int kefu_api_token_user(kefu_store *st, const char *token, int64_t now, kefu_user **user_out,
+			kefu_err *err);
+
 /* ------------------------------------------------- tenancy (tenancy.c) */
 
 /* What a request asks for, by name (NULL/0 = not asked). */

@@ -39,6 +39,9 @@ typedef struct kefu_store kefu_store;
 /* Schema version kept in PRAGMA user_version. */
 #define KEFU_STORE_SCHEMA_VERSION 2
 
+/* How long a connection waits for another process's write lock. */
+#define KEFU_STORE_BUSY_MS 10000
+
 /* kefu_store_open_ex flags. */
 #define KEFU_STORE_NOCREATE 0x1 /* fail with KEFU_ENOTFOUND if path does not exist */
 

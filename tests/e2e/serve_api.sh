@@ -281,6 +281,39 @@ before=$(jq '.counts[6][10]' "$TMP/last.body")
 want=$(stored_buyer_msgs "2024-11-10 10:00:00" "2024-11-10 11:00:00")
 is "$before" "$want" "hourly: Sunday 10:00 (Asia/Shanghai) cell = buyer messages 02:00-03:00 UTC"
 
+# ---- API tokens: a script acts as its user without a session or CSRF token
+TOK=$("$KEFU" user token add --db "$DB" --name ma --label "nightly BI" 2>/dev/null)
+case $TOK in kefu_????????????????????????????????????????????????????????????????) ok ;; *) bad "token format: '$TOK'" ;; esac
+TOK2=$("$KEFU" user token add --db "$DB" --name admin --label "ops" --days 30 2>/dev/null) || bad "token for admin"
+"$KEFU" user token add --db "$DB" --name nobody --label x >/dev/null 2>&1; is $? 1 "token for a missing user"
+"$KEFU" user token add --db "$DB" --name ma >/dev/null 2>&1; is $? 2 "token without a label"
+treq() { # token METHOD PATH [curl args...]
+  local t=$1 m=$2 p=$3; shift 3
+  curl -s -o "$TMP/last.body" -w '%{http_code}' -X "$m" -H "Authorization: Bearer $t" "$@" "$API/$p"
+}
+is "$(treq "$TOK" GET me)" 200 "token: me"
+is "$(jq -r '.user + " " + .role + " " + (has("csrf") | tostring)' "$TMP/last.body")" "ma merchant false" "token: the merchant, no CSRF token"
+is "$(treq "$TOK" GET "kpi?shop=$A&per=range")" 200 "token: own shop"
+"$KEFU" kpi --db "$DB" --shop "$A" --per range --format json >"$TMP/cli.json" 2>/dev/null
+cmp -s "$TMP/last.body" "$TMP/cli.json" && ok || bad "token: kpi bytes differ from the CLI"
+is "$(treq "$TOK" GET "kpi?shop=$B")" 403 "token: the merchant's token cannot see shop B"
+grep -q "$B" "$TMP/last.body" && bad "token: 403 answer names shop B" || ok
+is "$(treq "$TOK" GET users)" 403 "token: merchant token is not admin"
+is "$(treq "$TOK" POST kpi -H 'Content-Type: application/json' -d "{\"shop\":[\"$A\"]}")" 200 "token: POST without CSRF"
+is "$(treq "$TOK2" GET users)" 200 "token: admin token lists users"
+is "$(treq "${TOK%?}x" GET me)" 401 "token: wrong token"
+is "$(treq "kefu_short" GET me)" 401 "token: malformed token"
+is "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic $TOK" "$API/me")" 401 "token: not as Basic"
+"$KEFU" user token list --db "$DB" --format json >"$TMP/tokens.json" || bad "token list"
+is "$(jq -r '[.[] | .user] | sort | join(",")' "$TMP/tokens.json")" "admin,ma" "token list: both users"
+is "$(jq -r '.[] | select(.user == "ma") | (.last_used != null)' "$TMP/tokens.json")" "true" "token list: last use recorded"
+is "$(jq -r '.[] | select(.user == "admin") | (.expires != null)' "$TMP/tokens.json")" "true" "token list: --days sets an end"
+grep -q "$TOK" "$TMP/tokens.json" "$DB" && bad "the token itself is stored or listed" || ok
+TID=$(jq -r '.[] | select(.user == "ma") | .id' "$TMP/tokens.json")
+"$KEFU" user token revoke --db "$DB" --id "$TID" || bad "token revoke"
+is "$(treq "$TOK" GET me)" 401 "token: revoked"
+"$KEFU" user token revoke --db "$DB" --id "$TID" 2>/dev/null; is $? 1 "token revoke twice"
+
 # ---- lockout: 5 wrong passwords lock the account, even for the right one
 for i in 1 2 3 4 5; do
   is "$(req anon POST login -H 'Content-Type: application/json' -d '{"user":"sup","password":"wrong"}')" 401 "wrong password $i"
