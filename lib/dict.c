@@ -244,15 +244,37 @@ oom:
 
 /* ---- images for snapshots ---- */
 
-int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap)
+int kefu_dict_write_to(const kefu_dict *d, kefu_snap_writer *w)
 {
 	uint32_t n = d->n;
-	if (kefu_snap_put(buf, len, cap, &n, sizeof n) ||
-	    kefu_snap_put(buf, len, cap, d->arena, d->arena_n) ||
-	    kefu_snap_put(buf, len, cap, d->off, (size_t)n * sizeof *d->off) ||
-	    kefu_snap_put(buf, len, cap, d->len, (size_t)n * sizeof *d->len))
-		return KEFU_ENOMEM;
+	if (kefu_snap_put_to(w, &n, sizeof n) || kefu_snap_put_to(w, d->arena, d->arena_n) ||
+	    kefu_snap_put_to(w, d->off, (size_t)n * sizeof *d->off) ||
+	    kefu_snap_put_to(w, d->len, (size_t)n * sizeof *d->len))
+		return KEFU_EIO;
 	return 0;
+}
+
+typedef struct buf_sink {
+	char **buf;
+	size_t *len, *cap;
+} buf_sink;
+
+static int buf_write(void *ctx, const void *p, size_t n)
+{
+	buf_sink *b = ctx;
+	if (kefu_grow((void **)b->buf, b->cap, *b->len + n, 1))
+		return -1;
+	if (n)
+		memcpy(*b->buf + *b->len, p, n);
+	*b->len += n;
+	return 0;
+}
+
+int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap)
+{
+	buf_sink b = {buf, len, cap};
+	kefu_snap_writer w = {buf_write, &b};
+	return kefu_dict_write_to(d, &w) ? KEFU_ENOMEM : 0;
 }
 
 int kefu_dict_read(kefu_dict **out, kefu_snap_reader *rd)

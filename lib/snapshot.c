@@ -38,48 +38,78 @@ static size_t columns(kefu_dataset *ds, colref *refs)
 	return n;
 }
 
+int kefu_snap_put_to(kefu_snap_writer *w, const void *p, size_t n)
+{
+	uint64_t n64 = n;
+	if (w->write(w->ctx, &n64, 8) || (n && w->write(w->ctx, p, n)))
+		return KEFU_EIO;
+	return 0;
+}
+
+typedef struct buf_sink {
+	char *buf;
+	size_t len, cap;
+} buf_sink;
+
+static int buf_write(void *ctx, const void *p, size_t n)
+{
+	buf_sink *b = ctx;
+	if (kefu_grow((void **)&b->buf, &b->cap, b->len + n, 1))
+		return -1;
+	if (n)
+		memcpy(b->buf + b->len, p, n);
+	b->len += n;
+	return 0;
+}
+
 int kefu_snap_put(char **buf, size_t *len, size_t *cap, const void *p, size_t n)
 {
-	if (kefu_grow((void **)buf, cap, *len + n + 8, 1))
-		return KEFU_ENOMEM;
-	uint64_t n64 = n;
-	memcpy(*buf + *len, &n64, 8);
-	if (n)
-		memcpy(*buf + *len + 8, p, n);
-	*len += n + 8;
-	return 0;
+	buf_sink b = {*buf, *len, *cap};
+	kefu_snap_writer w = {buf_write, &b};
+	int rc = kefu_snap_put_to(&w, p, n);
+	*buf = b.buf;
+	*len = b.len;
+	*cap = b.cap;
+	return rc ? KEFU_ENOMEM : 0;
+}
+
+int kefu_snapshot_write_to(const kefu_dataset *cds, kefu_snap_writer *w, kefu_err *err)
+{
+	if (!cds->finalized)
+		return kefu_err_set(err, KEFU_EINVAL, "only finalized datasets have snapshots");
+	kefu_dataset *ds = (kefu_dataset *)cds; /* columns() wants non-const pointers; read only */
+	colref refs[64];
+	size_t nc = columns(ds, refs);
+	const kefu_dict *dicts[] = {ds->shops,    ds->agents,  ds->buyers, ds->order_ids,
+				    ds->statuses, ds->vendors, ds->teams,  ds->texts};
+	uint64_t counts[6] = {ds->msg.n, ds->ord.n, ds->rat.n, ds->ev.n, ds->roster.n, ds->pres.n};
+	int rc = kefu_snap_put_to(w, MAGIC, 8);
+	for (size_t i = 0; !rc && i < sizeof dicts / sizeof dicts[0]; i++)
+		rc = kefu_dict_write_to(dicts[i], w);
+	if (!rc)
+		rc = kefu_snap_put_to(w, counts, sizeof counts);
+	for (size_t i = 0; !rc && i < nc; i++)
+		rc = kefu_snap_put_to(w, *refs[i].arr, *refs[i].count * refs[i].elsz);
+	if (!rc)
+		rc = kefu_snap_put_to(w, ds->roster.row_of_agent,
+				      (size_t)kefu_dict_size(ds->agents) * sizeof(uint32_t));
+	return rc ? kefu_err_set(err, KEFU_EIO, "writing a snapshot stopped") : 0;
 }
 
 int kefu_snapshot_write(const kefu_dataset *cds, char **out, size_t *outn, kefu_err *err)
 {
 	*out = NULL;
 	*outn = 0;
-	if (!cds->finalized)
-		return kefu_err_set(err, KEFU_EINVAL, "only finalized datasets have snapshots");
-	kefu_dataset *ds = (kefu_dataset *)cds; /* columns() wants non-const pointers; read only */
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	colref refs[64];
-	size_t nc = columns(ds, refs);
-	const kefu_dict *dicts[] = {ds->shops,    ds->agents,  ds->buyers, ds->order_ids,
-				    ds->statuses, ds->vendors, ds->teams,  ds->texts};
-	uint64_t counts[6] = {ds->msg.n, ds->ord.n, ds->rat.n, ds->ev.n, ds->roster.n, ds->pres.n};
-	int rc = kefu_snap_put(&buf, &len, &cap, MAGIC, 8);
-	for (size_t i = 0; !rc && i < sizeof dicts / sizeof dicts[0]; i++)
-		rc = kefu_dict_write(dicts[i], &buf, &len, &cap);
-	if (!rc)
-		rc = kefu_snap_put(&buf, &len, &cap, counts, sizeof counts);
-	for (size_t i = 0; !rc && i < nc; i++)
-		rc = kefu_snap_put(&buf, &len, &cap, *refs[i].arr, *refs[i].count * refs[i].elsz);
-	if (!rc)
-		rc = kefu_snap_put(&buf, &len, &cap, ds->roster.row_of_agent,
-			 (size_t)kefu_dict_size(ds->agents) * sizeof(uint32_t));
+	buf_sink b = {NULL, 0, 0};
+	kefu_snap_writer w = {buf_write, &b};
+	int rc = kefu_snapshot_write_to(cds, &w, err);
 	if (rc) {
-		kefu_free(buf);
-		return kefu_err_set(err, rc, "out of memory writing a snapshot");
+		kefu_free(b.buf);
+		return rc == KEFU_EIO ? kefu_err_set(err, KEFU_ENOMEM, "out of memory writing a snapshot")
+				      : rc;
 	}
-	*out = buf;
-	*outn = len;
+	*out = b.buf;
+	*outn = b.len;
 	return 0;
 }
 

@@ -159,30 +159,69 @@ static int read_image(sqlite3_blob *blob, kefu_dataset **out)
 	return rc;
 }
 
-/* The image compressed into one zstd frame with its size (NULL when it
- * cannot be: then no snapshot is kept this time). */
-static void *compress_image(const char *img, size_t n, size_t *zn)
+/* Streaming the image into zstd: sections go from the dataset's columns
+ * straight into the compressor (no 344 MB image in memory at 10M
+ * messages), after a first pass that only counts the bytes so that the
+ * frame header can carry the image's size. */
+typedef struct zsink {
+	ZSTD_CCtx *c;
+	char *out;
+	size_t len, cap;
+	uint64_t total; /* counting pass */
+} zsink;
+
+static int count_write(void *ctx, const void *p, size_t n)
 {
-	size_t cap = ZSTD_compressBound(n);
-	void *z = kefu_malloc(cap);
-	ZSTD_CCtx *c = ZSTD_createCCtx();
-	if (!z || !c) {
-		kefu_free(z);
-		ZSTD_freeCCtx(c);
+	(void)p;
+	((zsink *)ctx)->total += n;
+	return 0;
+}
+
+static int zsink_push(zsink *z, const void *p, size_t n, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = {p, n, 0};
+	for (;;) {
+		if (z->cap - z->len < ZSTD_CStreamOutSize() &&
+		    kefu_grow((void **)&z->out, &z->cap, z->len + ZSTD_CStreamOutSize(), 1))
+			return -1;
+		ZSTD_outBuffer ob = {z->out + z->len, z->cap - z->len, 0};
+		size_t r = ZSTD_compressStream2(z->c, &ob, &in, end);
+		if (ZSTD_isError(r))
+			return -1;
+		z->len += ob.pos;
+		if (end == ZSTD_e_end ? r == 0 : in.pos == in.size)
+			return 0;
+	}
+}
+
+static int zsink_write(void *ctx, const void *p, size_t n)
+{
+	return zsink_push(ctx, p, n, ZSTD_e_continue);
+}
+
+/* The dataset's image as one zstd frame (NULL when it cannot be made:
+ * then no snapshot is kept this time). */
+static char *compress_dataset(const kefu_dataset *ds, size_t *zn)
+{
+	zsink z;
+	memset(&z, 0, sizeof z);
+	kefu_err ignored = KEFU_ERR_INIT;
+	kefu_snap_writer counter = {count_write, &z};
+	if (kefu_snapshot_write_to(ds, &counter, &ignored) || !(z.c = ZSTD_createCCtx()))
+		return NULL;
+	ZSTD_CCtx_setParameter(z.c, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL);
+	ZSTD_CCtx_setParameter(z.c, ZSTD_c_checksumFlag, 1);
+	ZSTD_CCtx_setParameter(z.c, ZSTD_c_nbWorkers, 2); /* ignored by a single-thread libzstd */
+	ZSTD_CCtx_setPledgedSrcSize(z.c, z.total);
+	kefu_snap_writer w = {zsink_write, &z};
+	int rc = kefu_snapshot_write_to(ds, &w, &ignored) || zsink_push(&z, NULL, 0, ZSTD_e_end);
+	ZSTD_freeCCtx(z.c);
+	if (rc) {
+		kefu_free(z.out);
 		return NULL;
 	}
-	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, SNAP_ZSTD_LEVEL);
-	ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1);
-	ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, 2); /* ignored by a single-thread libzstd */
-	ZSTD_CCtx_setPledgedSrcSize(c, n);
-	size_t r = ZSTD_compress2(c, z, cap, img, n);
-	ZSTD_freeCCtx(c);
-	if (ZSTD_isError(r)) {
-		kefu_free(z);
-		return NULL;
-	}
-	*zn = r;
-	return z;
+	*zn = z.len;
+	return z.out;
 }
 
 int kefu_store_load_cached(kefu_store *st, kefu_dataset **out, int *from_snapshot, kefu_err *err)
@@ -221,17 +260,8 @@ int kefu_store_load_cached(kefu_store *st, kefu_dataset **out, int *from_snapsho
 		kefu_dataset_free(ds);
 		return rc;
 	}
-	char *img = NULL;
-	size_t n;
-	kefu_err ignored = KEFU_ERR_INIT;
-	void *z = NULL;
-	size_t zn = 0;
-	if (n = 0, kefu_snapshot_write(ds, &img, &n, &ignored) == 0) {
-		z = compress_image(img, n, &zn);
-		kefu_free(img);
-		img = z;
-		n = zn;
-	}
+	size_t n = 0;
+	char *img = compress_dataset(ds, &n);
 	if (img) {
 		if (n < (size_t)1 << 31 &&
 		    sqlite3_exec(st->db, create_sql, NULL, NULL, NULL) == SQLITE_OK &&

@@ -33,14 +33,26 @@ typedef struct kefu_snap_reader {
 } kefu_snap_reader;
 int kefu_snapshot_read_from(kefu_dataset **out, kefu_snap_reader *rd, kefu_err *err);
 
+/* Writes an image piecewise, e.g. into a compressor, without building it
+ * in memory first: write() takes the next n bytes and returns 0, or
+ * nonzero to stop. kefu_snapshot_write_to returns KEFU_EIO when it did. */
+typedef struct kefu_snap_writer {
+	int (*write)(void *ctx, const void *p, size_t n);
+	void *ctx;
+} kefu_snap_writer;
+int kefu_snapshot_write_to(const kefu_dataset *ds, kefu_snap_writer *w, kefu_err *err);
+
 /* One section: u64 length, then that many bytes. put appends one to a
- * growing buffer; section and bytes read one back. */
+ * growing buffer, put_to hands one to a writer; section and bytes read one
+ * back. */
 int kefu_snap_put(char **buf, size_t *len, size_t *cap, const void *p, size_t n);
+int kefu_snap_put_to(kefu_snap_writer *w, const void *p, size_t n);
 int kefu_snap_section(kefu_snap_reader *rd, size_t *len);
 int kefu_snap_bytes(kefu_snap_reader *rd, void *dst, size_t len);
 
 /* Dictionary images (used by the snapshot). */
 int kefu_dict_write(const kefu_dict *d, char **buf, size_t *len, size_t *cap);
+int kefu_dict_write_to(const kefu_dict *d, kefu_snap_writer *w);
 int kefu_dict_read(kefu_dict **out, kefu_snap_reader *rd);
 
 #ifdef __cplusplus
