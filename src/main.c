@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include <malloc.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -62,6 +63,10 @@ int main(int argc, char **argv)
 	 * growing them is an mremap, not a copy (glibc otherwise raises the
 	 * threshold after the first free and serves 32 MB arrays from the heap). */
 	mallopt(M_MMAP_THRESHOLD, 4 << 20);
+	/* SQLite's memory statistics take a global mutex on every allocation
+	 * (several per inserted row); kefu never reads them. Before any other
+	 * SQLite call, or it is refused. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (argc < 2) {
 		usage(stderr);
 		return KEFU_EXIT_USAGE;
