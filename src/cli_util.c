@@ -5,6 +5,7 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,4 +102,13 @@ char *cli_default_db(void)
 		snprintf(buf, sizeof buf, "%s/.local/share/kefu/kefu.db", home ? home : ".");
 	mkdir_p(buf);
 	return strdup(buf);
+}
+
+void cli_print_json(json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_INDENT(2)) : NULL;
+	if (s)
+		printf("%s\n", s);
+	free(s);
+	json_decref(v);
 }

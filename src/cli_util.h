@@ -23,5 +23,8 @@ int cli_color_ok(void);
 /* Default store path: $KEFU_DB, else $XDG_DATA_HOME/kefu/kefu.db, else
  * ~/.local/share/kefu/kefu.db. Creates the directory. Caller frees. */
 char *cli_default_db(void);
+/* Prints v (a jansson value) indented on stdout, then releases it. */
+struct json_t;
+void cli_print_json(struct json_t *v);
 
 #endif

@@ -107,13 +107,8 @@ static int list_users(kefu_store *st, int json)
 		json_decref(shops);
 		json_decref(teams);
 	}
-	if (json) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(arr);
-	}
+	if (json)
+		cli_print_json(arr);
 	kefu_user_list_free(v, n);
 	return KEFU_EXIT_OK;
 }

@@ -76,13 +76,8 @@ static int list_tokens(kefu_store *st, const char *user, int json)
 			printf("%-6" PRId64 " %-20s %-21s %-21s %-21s %s\n", v[i].id, v[i].user, c, e, l,
 			       v[i].label);
 	}
-	if (json) {
-		char *s = json_dumps(arr, JSON_INDENT(2));
-		if (s)
-			printf("%s\n", s);
-		free(s);
-		json_decref(arr);
-	}
+	if (json)
+		cli_print_json(arr);
 	kefu_api_token_list_free(v, n);
 	return KEFU_EXIT_OK;
 }
