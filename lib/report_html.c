@@ -558,23 +558,16 @@ static int script_safe(const char *p, size_t n)
 	return 1;
 }
 
-int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_result *res,
-			   const kefu_report_opts *sel, const kefu_html_report_opts *o,
-			   kefu_err *err)
+int kefu_html_page(FILE *out, const char *title, const char *body, const json_t *data,
+		   const char *app, const char *css, kefu_err *err)
 {
 	const kefu_asset *ec = kefu_asset_echarts();
-	const char *app = kefu_report_html_js;
 	size_t app_n = strlen(app);
 	if (!script_safe((const char *)ec->data, ec->len) || !script_safe(app, app_n))
 		return kefu_err_set(err, KEFU_EINVAL, "embedded script contains </script or <!--");
-	json_t *data = NULL;
-	int rc = build_data(&data, ds, res, sel, o, err);
-	if (rc)
-		return rc;
 	char *js = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-	json_decref(data);
 	if (!js)
-		return kefu_err_set(err, KEFU_ENOMEM, "out of memory building the HTML report");
+		return kefu_err_set(err, KEFU_ENOMEM, "out of memory building an HTML page");
 	if (sodium_init() < 0) {
 		free(js);
 		return kefu_err_set(err, KEFU_ENOMEM, "libsodium init failed");
@@ -582,7 +575,6 @@ int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_res
 	char h1[64], h2[64];
 	csp_hash(ec->data, ec->len, h1);
 	csp_hash(app, app_n, h2);
-	const char *title = o && o->title ? o->title : "客服绩效报告";
 	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n", out);
 	fprintf(out,
 		"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -594,23 +586,11 @@ int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_res
 	      out);
 	html_text(out, title);
 	fputs("</title>\n<style>\n", out);
-	fputs(kefu_report_html_css, out);
-	fputs("</style>\n</head>\n<body>\n"
-	      "<header><h1 id=\"title\"></h1><p id=\"range\"></p></header>\n"
-	      "<main>\n"
-	      "<section id=\"cards\" class=\"cards\"></section>\n"
-	      "<section><h2>客服明细</h2><div class=\"tablewrap\"><table id=\"agents\"></table></div>"
-	      "<p class=\"note\">点击列名排序。比率与均值由合计的分子与分母重新计算，不是比率的平均。</p></section>\n"
-	      "<section><h2>每日趋势</h2><div id=\"trend\" class=\"chart\"></div></section>\n"
-	      "<section class=\"two\"><div><h2>咨询量：小时 × 星期</h2><div id=\"heatmap\" class=\"chart\"></div></div>\n"
-	      "<div><h2>首次响应时间分布</h2><p id=\"respstat\" class=\"note\"></p><div id=\"resp\" class=\"chart\"></div></div></section>\n"
-	      "<section class=\"two\"><div><h2>转化漏斗</h2><div id=\"funnel\" class=\"chart\"></div></div>\n"
-	      "<div><h2>落实销售与静默销售</h2><p id=\"salesstat\" class=\"note\"></p><div id=\"sales\" class=\"chart\"></div></div></section>\n"
-	      "<section><h2>设置</h2><table id=\"meta\" class=\"meta\"></table></section>\n"
-	      "</main>\n"
-	      "<script type=\"application/json\" id=\"kefu-data\">",
-	      out);
-	rc = kefu_html_json(out, js, strlen(js));
+	fputs(css, out);
+	fputs("</style>\n</head>\n<body>\n", out);
+	fputs(body, out);
+	fputs("<script type=\"application/json\" id=\"kefu-data\">", out);
+	int rc = kefu_html_json(out, js, strlen(js));
 	free(js);
 	fputs("</script>\n<script>", out);
 	if (fwrite(ec->data, 1, ec->len, out) != ec->len)
@@ -621,4 +601,31 @@ int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_res
 	if (rc || fflush(out) != 0 || ferror(out))
 		return kefu_err_set(err, KEFU_EIO, "write error");
 	return 0;
+}
+
+int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_result *res,
+			   const kefu_report_opts *sel, const kefu_html_report_opts *o,
+			   kefu_err *err)
+{
+	json_t *data = NULL;
+	int rc = build_data(&data, ds, res, sel, o, err);
+	if (rc)
+		return rc;
+	static const char body[] =
+		"<header><h1 id=\"title\"></h1><p id=\"range\"></p></header>\n"
+		"<main>\n"
+		"<section id=\"cards\" class=\"cards\"></section>\n"
+		"<section><h2>客服明细</h2><div class=\"tablewrap\"><table id=\"agents\"></table></div>"
+		"<p class=\"note\">点击列名排序。比率与均值由合计的分子与分母重新计算，不是比率的平均。</p></section>\n"
+		"<section><h2>每日趋势</h2><div id=\"trend\" class=\"chart\"></div></section>\n"
+		"<section class=\"two\"><div><h2>咨询量：小时 × 星期</h2><div id=\"heatmap\" class=\"chart\"></div></div>\n"
+		"<div><h2>首次响应时间分布</h2><p id=\"respstat\" class=\"note\"></p><div id=\"resp\" class=\"chart\"></div></div></section>\n"
+		"<section class=\"two\"><div><h2>转化漏斗</h2><div id=\"funnel\" class=\"chart\"></div></div>\n"
+		"<div><h2>落实销售与静默销售</h2><p id=\"salesstat\" class=\"note\"></p><div id=\"sales\" class=\"chart\"></div></div></section>\n"
+		"<section><h2>设置</h2><table id=\"meta\" class=\"meta\"></table></section>\n"
+		"</main>\n";
+	rc = kefu_html_page(out, o && o->title ? o->title : "客服绩效报告", body, data,
+			    kefu_report_html_js, kefu_report_html_css, err);
+	json_decref(data);
+	return rc;
 }

@@ -16,6 +16,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "kefu/report_html.h"
 #include "kefu/staffing.h"
 #include "kefu/table.h"
 #include "kefu/tz.h"
@@ -60,7 +61,7 @@ static const staff_opt opts[] = {
 	{"max-agents", 1, P, "N", "at most N agents can be seated: a need above N is a gap"},
 	{"show", 1, P, "WHAT", "shifts (default) or intervals"},
 	{"format", 1, E | F | P, "F", "table (default), csv or json on stdout"},
-	{"output", 1, E | F | P, "FILE", "write to FILE; extension picks csv/json/txt (repeatable)"},
+	{"output", 1, E | F | P, "FILE", "write to FILE; extension picks csv/json/txt, plan also .html (repeatable)"},
 	{"help", 0, E | F | P, NULL, "show this help"},
 	{NULL, 0, 0, NULL, NULL},
 };
@@ -528,6 +529,19 @@ static int write_table(kefu_table *t, const staff_args *a)
 	return kpi_write_outputs(t, (char **)a->outs, a->nouts, a->format, 0, 0);
 }
 
+/* 1 when an -o file or --format asks for an HTML page. */
+static int wants_html(const staff_args *a)
+{
+	if (!strcmp(a->format, "html"))
+		return 1;
+	for (int i = 0; i < a->nouts; i++) {
+		size_t n = strlen(a->outs[i]);
+		if (n >= 5 && !strcmp(a->outs[i] + n - 5, ".html"))
+			return 1;
+	}
+	return 0;
+}
+
 /* ---- erlang ---- */
 
 static void model_from_args(kefu_erlang_model *m, const staff_args *a, double volume)
@@ -945,6 +959,7 @@ done:
 typedef struct plan_out {
 	kefu_table *shifts, *intervals;
 	int show_intervals;
+	int both; /* an HTML page is wanted: fill both tables */
 	long gaps;
 	char first_gap[256];
 } plan_out;
@@ -1051,7 +1066,7 @@ static int plan_shop(plan_out *po, const staff_args *a, shop_hist *h, int64_t fr
 	}
 	/* shifts table (only the table shown is filled) */
 	kefu_table *st = po->shifts;
-	if (po->show_intervals)
+	if (po->show_intervals && !po->both)
 		st = NULL;
 	for (size_t u = 0; st && cv && u < cv->nuses; u++) {
 		const kefu_shift_use *su = &cv->uses[u];
@@ -1076,7 +1091,7 @@ static int plan_shop(plan_out *po, const staff_args *a, shop_hist *h, int64_t fr
 		set_int(&row[c++], su->agents * p->cost);
 	}
 	/* intervals table */
-	kefu_table *it = po->show_intervals ? po->intervals : NULL;
+	kefu_table *it = po->show_intervals || po->both ? po->intervals : NULL;
 	for (size_t i = 0; it && i < n; i++) {
 		kefu_cell *row;
 		if (kefu_table_add_row(it, &row)) {
@@ -1121,8 +1136,8 @@ static int plan_shop(plan_out *po, const staff_args *a, shop_hist *h, int64_t fr
 	char key[400];
 	snprintf(key, sizeof key, "%smodel", prefix);
 	/* only the table shown gets them (the backtest is computed once) */
-	kefu_table *mt[2] = {po->show_intervals ? NULL : po->shifts,
-			     po->show_intervals ? po->intervals : NULL};
+	kefu_table *mt[2] = {po->show_intervals && !po->both ? NULL : po->shifts,
+			     po->show_intervals || po->both ? po->intervals : NULL};
 	for (int k = 0; k < 2; k++) {
 		if (!mt[k])
 			continue;
@@ -1159,6 +1174,14 @@ fail:
 	return rc == KEFU_ENOMEM ? KEFU_EXIT_FAIL : rc == KEFU_EINVAL ? KEFU_EXIT_USAGE : KEFU_EXIT_FAIL;
 }
 
+/* The plan's page: both tables, whichever one the other outputs show. */
+static int plan_html(FILE *f, const kefu_table *t, void *ctx, kefu_err *err)
+{
+	(void)t;
+	const plan_out *po = ctx;
+	return kefu_write_html_staff(f, po->intervals, po->shifts, "排班计划 Staffing plan", err);
+}
+
 static int run_plan(staff_args *a)
 {
 	const char *name = "staff plan";
@@ -1182,6 +1205,7 @@ static int run_plan(staff_args *a)
 	plan_out po;
 	memset(&po, 0, sizeof po);
 	po.show_intervals = a->show_intervals || !a->npats;
+	po.both = wants_html(a);
 	if (kefu_table_new(&po.shifts, "staff plan: shifts") ||
 	    kefu_table_new(&po.intervals, "staff plan: intervals")) {
 		kefu_table_free(po.shifts);
@@ -1249,8 +1273,16 @@ static int run_plan(staff_args *a)
 			a->counts ? (size_t)1 : nids,
 			(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
 			(double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9);
-	if (!rc)
-		rc = write_table(po.show_intervals ? po.intervals : po.shifts, a);
+	if (!rc) {
+		kpi_term_columns = NULL;
+		kpi_out oo = KPI_OUT_INIT;
+		oo.outs = (char **)a->outs;
+		oo.nouts = a->nouts;
+		oo.format = a->format;
+		oo.html = plan_html;
+		oo.html_ctx = &po;
+		rc = kpi_write_outputs_ex(po.show_intervals ? po.intervals : po.shifts, &oo);
+	}
 	if (!rc && po.gaps) {
 		cli_errorf("infeasible: %s (%ld interval(s) with gaps; see --show intervals)",
 			   po.first_gap, po.gaps);

@@ -509,6 +509,8 @@ static int write_stream(const kefu_table *t, FILE *f, out_kind kind, const kpi_o
 	case OUT_CSV: return kefu_write_csv(t, f, &wo, err);
 	case OUT_JSON: return kefu_write_json(t, f, &wo, err);
 	case OUT_HTML: {
+		if (oo->html)
+			return oo->html(f, t, oo->html_ctx, err);
 		if (!oo->s)
 			return kefu_err_set(err, KEFU_EINVAL, "HTML needs the report session");
 		kefu_html_report_opts ho = KEFU_HTML_REPORT_OPTS_INIT;
@@ -687,7 +689,7 @@ int kpi_write_outputs_ex(const kefu_table *t, const kpi_out *oo)
 				   path);
 			return KEFU_EXIT_USAGE;
 		}
-		if ((fmt->kind == OUT_HTML || fmt->kind == OUT_WEIKE) && !oo->s) {
+		if (((fmt->kind == OUT_HTML && !oo->html) || fmt->kind == OUT_WEIKE) && !oo->s) {
 			cli_errorf("%s: this command cannot write %s (use kefu report)", path, fmt->name);
 			return KEFU_EXIT_USAGE;
 		}

@@ -93,9 +93,13 @@ typedef struct kpi_out {
 	const char *title;    /* HTML heading */
 	const char *from, *to; /* --from/--to for default file names (NULL: the table's days) */
 	int default_file;     /* no -o: xlsx/html go to the default name in the current dir */
+	/* the HTML writer of commands whose page is not the KPI report (NULL:
+	 * the KPI report, which needs s) */
+	int (*html)(FILE *f, const kefu_table *t, void *ctx, kefu_err *err);
+	void *html_ctx;
 } kpi_out;
 
-#define KPI_OUT_INIT {NULL, 0, "table", 0, 0, NULL, NULL, NULL, NULL, 0}
+#define KPI_OUT_INIT {NULL, 0, "table", 0, 0, NULL, NULL, NULL, NULL, 0, NULL, NULL}
 
 /* Writes t to every output of oo. Extension picks the writer (.csv .json
  * .txt .xlsx .html; .json with --format weike-json is weike-json); each file

@@ -62,6 +62,26 @@ int kefu_write_html_report(FILE *out, const kefu_dataset *ds, const kefu_kpi_res
 			   kefu_err *err);
 
 /*
+ * One self-contained page: `body` (static HTML, no data in it), then data
+ * as JSON in <script type="application/json" id="kefu-data">, ECharts and
+ * the page script `app`, all inline, under a CSP that allows exactly those
+ * two scripts (by hash) and inline styles. The page script builds every
+ * element from the data with textContent. 0, KEFU_EIO, KEFU_EINVAL (a
+ * script that could end its element), KEFU_ENOMEM.
+ */
+struct json_t;
+int kefu_html_page(FILE *out, const char *title, const char *body, const struct json_t *data,
+		   const char *app, const char *css, kefu_err *err);
+
+/*
+ * The staffing plan as one page (kefu staff plan -o plan.html): per shop a
+ * chart over the intervals (forecast volume, agents needed, scheduled, on
+ * duty, gaps), the shifts, and the plan's settings. intervals and shifts
+ * are the plan's two tables (either may have no rows). */
+int kefu_write_html_staff(FILE *out, const kefu_table *intervals, const kefu_table *shifts,
+			  const char *title, kefu_err *err);
+
+/*
  * Escapes JSON text for a <script type="application/json"> element (or any
  * HTML context): '<' '>' '&' as \u003c \u003e \u0026, U+2028 and U+2029 as
  * \u2028 \u2029. The input must be JSON (the escapes are only valid inside

@@ -101,6 +101,31 @@ grep -q 'interval 2024-03-18 10:00 needs 1 agents, no shift pattern covers it' "
 	--target 80/20 --shift late=11:00-18:00 --show intervals --format csv 2>/dev/null > "$TMP/p3.csv"
 grep -q '^s1,2024-03-18 10:00,3,1,1,0,1$' "$TMP/p3.csv" && ok || bad "gap row: $(grep ' 10:00' "$TMP/p3.csv")"
 
+# the plan as one HTML page beside the CSV: the same shifts, both tables in the page
+"$KEFU" staff plan --db "$TMP/s.db" --shop s1 --from 2024-03-18 --to 2024-03-19 --interval 60m \
+	--target 80/20 --shift day=09:00-18:00 --format csv -o "$TMP/plan.html" -o "$TMP/p4.csv" || bad "plan html exit"
+cmp -s "$TMP/p.csv" "$TMP/p4.csv" && ok || bad "the CSV beside the page differs"
+grep -q "Content-Security-Policy\" content=\"default-src 'none'; script-src 'sha256-" "$TMP/plan.html" && ok || bad "page CSP"
+python3 - "$TMP/plan.html" <<'PY' && ok || bad "page data"
+import json, re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+d = json.loads(re.search(r'<script type="application/json" id="kefu-data">(.*?)</script>', html, re.S).group(1))
+s = d["shops"][0]
+i = s["t"].index("2024-03-18 10:00")
+ok = (len(d["shops"]) == 1 and s["name"] == "s1" and len(s["t"]) == 48 and s["volume"][i] == 3
+      and s["raw"][i] == 1 and s["need"][i] == 1 and s["on_duty"][i] == 1 and s["gap"][i] == 0
+      and s["on_duty"][s["t"].index("2024-03-18 08:00")] == 0 and len(d["shifts"]["rows"]) == 2
+      and d["shifts"]["rows"][0][:3] == ["s1", "2024-03-18", "day"]
+      and any(k == "model" for k, v in d["meta"]))
+sys.exit(0 if ok else 1)
+PY
+if [ -x /usr/bin/chromium ] && [ -d "$(dirname "$0")/../../web/node_modules/playwright-core" ]; then
+	node "$(dirname "$0")/staff_html.js" "$TMP/plan.html" 1 2 > "$TMP/page.log" 2>&1 && ok ||
+		bad "page in chromium: $(cat "$TMP/page.log")"
+else
+	echo "note: chromium or playwright-core missing, page not opened"
+fi
+
 # usage errors
 "$KEFU" staff erlang --volume 10 --aht 3m > /dev/null 2>&1; [ $? = 2 ] && ok || bad "missing --target exit 2"
 "$KEFU" staff plan --db "$TMP/s.db" --shop s1 --from 2024-03-18 --to 2024-03-18 --target 80/20 \
