@@ -166,19 +166,28 @@ contains 'interrupted' err
 after=$("$KEFU" export messages --db "$DB" | wc -l)
 [ "$before" -eq "$after" ] || fail "interrupted import changed the store"
 
-# 12. a killed import (SIGKILL, no cleanup at all) leaves the store as before
+# 12. a killed import (SIGKILL, no cleanup at all) holds all or nothing of
+# the run. The kill can land after the commit (the summary is then printed
+# already, and exit still frees memory), so both outcomes are legal: the
+# store as before, or the complete run, which importing again must show by
+# adding nothing.
 run 0 gen --out gen --messages 300000
 "$KEFU" import --db "$DB" gen/messages.csv >out 2>err &
 pid=$!
-sleep 0.4
+sleep 0.2
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
 rc=$?
 after=$("$KEFU" export messages --db "$DB" | wc -l)
-if [ "$rc" -eq 137 ]; then
-	[ "$before" -eq "$after" ] || fail "killed import changed the store ($before -> $after lines)"
+if [ "$rc" -eq 137 ] && [ "$before" -eq "$after" ]; then
+	echo "note: the import was killed before its commit; the store is as before"
+elif [ "$before" -ne "$after" ]; then
+	echo "note: the import committed before the kill (exit $rc)"
+	has 'messages: read 300000, added 299846, unchanged 154, updated 0, conflicts 0, rejected 0' out
+	run 0 import --db "$DB" gen/messages.csv
+	has 'messages: read 300000, added 0, unchanged 300000, updated 0, conflicts 0, rejected 0' out
 else
-	echo "note: the import finished before it could be killed (exit $rc)"
+	fail "import exited $rc and left the store unchanged"
 fi
 run 0 import --db "$DB" "$FIX/orders_update.csv"
 has 'orders: read 1, added 0, unchanged 1, updated 0, conflicts 0, rejected 0' out
