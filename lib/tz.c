@@ -271,6 +271,14 @@ void kefu_tz_free(kefu_tz *tz)
 
 const char *kefu_tz_name(const kefu_tz *tz) { return tz->name; }
 
+int kefu_tz_fixed(const kefu_tz *tz, int32_t *off)
+{
+	if (tz->n)
+		return 0;
+	*off = tz->off_before;
+	return 1;
+}
+
 int32_t kefu_tz_offset_at(const kefu_tz *tz, int64_t t)
 {
 	if (tz->n == 0 || t < tz->at[0])

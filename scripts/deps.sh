@@ -7,9 +7,10 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(build-essential cmake ninja-build pkg-config git
       libsqlite3-dev libjansson-dev libcmocka-dev libzip-dev libexpat1-dev
       libfyaml-dev libsodium-dev libmicrohttpd-dev libxlsxwriter-dev
-      libvectorscan-dev libpcre2-dev libutf8proc-dev libzstd-dev
+      libvectorscan-dev libpcre2-dev libutf8proc-dev libzstd-dev libpq-dev
       sqlite3 tzdata clang libclang-rt-14-dev valgrind time ca-certificates
-      nodejs chromium wrk jq python3)
+      nodejs chromium wrk jq python3
+      postgresql postgresql-client)
 # npm: Debian's package, unless node already brings its own (nodesource).
 command -v npm >/dev/null 2>&1 || PKGS+=(npm)
 missing=()

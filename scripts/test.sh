@@ -10,6 +10,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 JOBS=$(nproc 2>/dev/null || echo 2)
+# e2e/pg_push.sh starts its own PostgreSQL; deps.sh installs it, so its
+# absence is a failure here, not a skip.
+export KEFU_REQUIRE_PG=${KEFU_REQUIRE_PG:-1}
 FUZZ_SECONDS=${KEFU_FUZZ_SECONDS:-60}
 FUZZ_RUNS=${KEFU_FUZZ_RUNS:-100000}
 passed=0; failed=0; failures=()

@@ -28,6 +28,7 @@ int cmd_kpi(int argc, char **argv);
 int cmd_chats(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 int cmd_settings(int argc, char **argv);
 int cmd_gen(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -22,6 +22,8 @@ typedef struct kefu_tz kefu_tz;
 int kefu_tz_load(kefu_tz **out, const char *name, kefu_err *err);
 void kefu_tz_free(kefu_tz *tz);
 const char *kefu_tz_name(const kefu_tz *tz);
+/* 1 and *off = the offset when tz never changes its offset, else 0. */
+int kefu_tz_fixed(const kefu_tz *tz, int32_t *off);
 
 /* UTC offset in seconds in force at the UTC instant t. */
 int32_t kefu_tz_offset_at(const kefu_tz *tz, int64_t t);
