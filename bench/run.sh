@@ -7,7 +7,7 @@
 #   SEED=S           gen seed (default 1)
 #   SQLITE_TIMEOUT=s cap for the SQLite end-to-end run (default 1800 s; DNF after)
 #   BENCH_DATA=dir   where generated data goes (default bench/data/<N>-s<SEED>)
-#   SKIP=list        comma list of steps to skip: kefu,store,duckdb,sqlite,import
+#   SKIP=list        comma list of steps to skip: kefu,store,duckdb,sqlite,postgres,import
 #
 # Steps, each measured with /usr/bin/time -v (wall, user+sys CPU, max RSS):
 #   gen            kefu gen --messages N
@@ -156,6 +156,25 @@ if ! skip sqlite; then
 	[ "$(field sqlite 4)" = 0 ] && SQLITE_CSV=$WORK/sqlite.out
 fi
 
+# ------------------------------------------------------------ PostgreSQL
+# The scale-out path (docs/SCALE.md): `kefu push` of the store into a
+# scratch PostgreSQL server, then rollup.sql inside PostgreSQL over the
+# pushed tables. psql's RSS is the client's; the server's is not counted.
+PG_CSV=""
+if ! skip postgres && [ -f "$WORK/store.db" ] && bash "$ROOT/scripts/pg_scratch.sh" bin >/dev/null; then
+	chmod 755 "$WORK"
+	trap 'bash "$ROOT/scripts/pg_scratch.sh" stop "$WORK/pg"; rm -rf "$WORK"' EXIT
+	if PGCONN=$(bash "$ROOT/scripts/pg_scratch.sh" start "$WORK/pg" -c shared_buffers=1GB \
+		-c work_mem=256MB -c max_wal_size=8GB); then
+		measure pg_push "$KEFU" push --db "$WORK/store.db" --pg "$PGCONN"
+		{ echo "SET search_path TO public, kefu;"; cat "$HERE/pg_views.sql" "$HERE/rollup.sql"; } >"$WORK/pg_all.sql"
+		measure postgres psql -X -q --csv -v ON_ERROR_STOP=1 "$PGCONN" -f "$WORK/pg_all.sql"
+		[ "$(field postgres 4)" = 0 ] && PG_CSV=$WORK/postgres.out
+	else
+		log "PostgreSQL did not start; skipped"
+	fi
+fi
+
 # ------------------------------------------------------------ import only
 if ! skip import; then
 	if has_cmd import; then
@@ -196,6 +215,9 @@ if [ -f "$WORK/kefu_db.m" ] && [ "$(field kefu_db 4)" = 0 ]; then
 	cmp_outputs "kefu kpi --db" "$WORK/kefu_db.out" "kefu kpi (CSV)" "$KEFU_CSV"
 fi
 cmp_outputs "SQLite rollup.sql" "$SQLITE_CSV" "DuckDB rollup.sql" "$DUCK_CSV"
+if [ -n "$PG_CSV" ] && [ "$(field kefu_db 4)" = 0 ]; then
+	cmp_outputs "PostgreSQL rollup.sql (pushed store)" "$PG_CSV" "kefu kpi --db" "$WORK/kefu_db.out"
+fi
 [ ${#AGREE[@]} -eq 0 ] && AGREE+=("- no two outputs to compare")
 
 # ------------------------------------------------------------ report
@@ -226,6 +248,8 @@ row "kefu kpi --db, first after import (writes the snapshot)" kefu_db_first ""
 row "kefu kpi --db (from store)" kefu_db ""
 row "DuckDB: read_csv + rollup.sql (end to end)" duckdb ""
 row "SQLite: .import + rollup.sql (end to end)" sqlite ""
+row "kefu push of the store into PostgreSQL (first push, every row)" pg_push ""
+row "PostgreSQL: rollup.sql over the pushed tables" postgres "server RSS not counted"
 row "import only: kefu import messages.csv (fresh store: durable, deduplicated)" imp_kefu "$note_ikf"
 row "import only: kefu import messages.csv again (every row unchanged)" imp_kefu_again "$note_ikf2"
 row "import only: sqlite3 .import messages.csv into a file" imp_sqlite_disk "$note_isd"

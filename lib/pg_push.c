@@ -128,6 +128,7 @@ typedef struct push {
 	sqlite3 *db;
 	const char *schema;
 	char store_id[33];
+	int64_t store_no; /* stores.store_no: the short id messages carry */
 	char *buf; /* COPY buffer */
 	size_t n, cap;
 	kefu_err *err;
@@ -322,15 +323,16 @@ static const char schema_fmt[] =
 	"CREATE SCHEMA IF NOT EXISTS %1$s;"
 	"CREATE TABLE IF NOT EXISTS %1$s.kefu_meta(key text PRIMARY KEY, value text NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS %1$s.stores(store_id text PRIMARY KEY,"
+	" store_no integer GENERATED ALWAYS AS IDENTITY UNIQUE,"
 	" first_push timestamptz NOT NULL DEFAULT now(),"
 	" last_push timestamptz NOT NULL DEFAULT now(),"
 	" last_segment bigint NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS %1$s.shops(shop text COLLATE \"C\" PRIMARY KEY,"
 	" store_id text NOT NULL REFERENCES %1$s.stores, tz text NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS %1$s.messages(store_id text NOT NULL, seg bigint NOT NULL,"
+	"CREATE TABLE IF NOT EXISTS %1$s.messages(store_no integer NOT NULL, seg bigint NOT NULL,"
 	" row integer NOT NULL, shop text COLLATE \"C\" NOT NULL, buyer text COLLATE \"C\" NOT NULL,"
 	" agent text COLLATE \"C\" NOT NULL, dir char(1) NOT NULL CHECK (dir IN ('B', 'S', 'A')),"
-	" ts bigint NOT NULL, text text COLLATE \"C\" NOT NULL, PRIMARY KEY (store_id, seg, row));"
+	" ts bigint NOT NULL, text text COLLATE \"C\" NOT NULL, PRIMARY KEY (store_no, seg, row));"
 	"CREATE INDEX IF NOT EXISTS messages_shop_ts ON %1$s.messages(shop, ts);"
 	"CREATE TABLE IF NOT EXISTS %1$s.orders(shop text COLLATE \"C\" NOT NULL,"
 	" order_id text COLLATE \"C\" NOT NULL, buyer text COLLATE \"C\" NOT NULL,"
@@ -574,8 +576,8 @@ static int copy_segment(void *ctx, const kefu_msgseg *seg, kefu_err *err)
 					    (long long)seg->id);
 		if ((rc = copy_room(p, 64)))
 			break;
-		p->n += (size_t)snprintf(p->buf + p->n, 64, "%s\t%lld\t%zu\t", p->store_id,
-					 (long long)seg->id, i);
+		p->n += (size_t)snprintf(p->buf + p->n, 64, "%lld\t%lld\t%zu\t",
+					 (long long)p->store_no, (long long)seg->id, i);
 		if ((rc = name_field(m, 0, seg->shop[i], '\t')) ||
 		    (rc = name_field(m, 2, seg->buyer[i], '\t')) ||
 		    (rc = name_field(m, 1, seg->agent[i], '\t')) || (rc = copy_room(p, 32)))
@@ -605,7 +607,7 @@ static int push_messages(push *p, int64_t after, kefu_pg_push_stats *out)
 		goto done;
 	char sql[256];
 	snprintf(sql, sizeof sql,
-		 "COPY %s.messages(store_id, seg, row, shop, buyer, agent, dir, ts, text)"
+		 "COPY %s.messages(store_no, seg, row, shop, buyer, agent, dir, ts, text)"
 		 " FROM STDIN",
 		 p->schema);
 	if ((rc = copy_begin(p, sql)))
@@ -812,10 +814,16 @@ static int push_all(push *p, kefu_store *st, kefu_pg_push_stats *out)
 		return rc;
 	/* FOR UPDATE: two pushes of one store take turns. */
 	snprintf(sql, sizeof sql,
-		 "SELECT last_segment FROM %s.stores WHERE store_id = $1 FOR UPDATE", p->schema);
+		 "SELECT last_segment, store_no FROM %s.stores WHERE store_id = $1 FOR UPDATE",
+		 p->schema);
 	if ((rc = pg_exec(p, "stores", sql, 1, params, &r)))
 		return rc;
-	int64_t after = PQntuples(r) == 1 ? pg_int(r, 0, 0) : 0;
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return kefu_err_set(p->err, KEFU_EIO, "PostgreSQL: stores: the store's row is missing");
+	}
+	int64_t after = pg_int(r, 0, 0);
+	p->store_no = pg_int(r, 0, 1);
 	PQclear(r);
 	if (sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return sqlite_fail(p->db, p->err, "read store");

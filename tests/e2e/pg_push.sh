@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # pg_push.sh - `kefu push` into a real PostgreSQL server (docs/SCALE.md).
-# Starts a throwaway PostgreSQL cluster of its own (initdb into a temporary
-# directory, Unix socket only, as the postgres user when run as root) and
-# checks:
+# Starts a throwaway PostgreSQL server of its own (scripts/pg_scratch.sh:
+# initdb into a temporary directory, Unix socket only) and checks:
 #  1. a first push sends every row; PostgreSQL's counts equal the store's;
 #  2. bench/rollup.sql run inside PostgreSQL on the pushed rows
 #     (bench/pg_views.sql) equals `kefu kpi` on the same files, all 26
@@ -30,8 +29,8 @@ unset KEFU_DB KEFU_PG
 
 fail() { echo "FAIL: $*" >&2; [ -f "${T:-/nonexistent}/err" ] && sed 's/^/err: /' "$T/err" >&2; exit 1; }
 
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || ! command -v psql >/dev/null; then
+PG=$ROOT/scripts/pg_scratch.sh
+if ! bash "$PG" bin >/dev/null; then
 	if [ "${KEFU_REQUIRE_PG:-0}" = 1 ]; then
 		echo "FAIL: PostgreSQL server binaries not found (apt-get install postgresql)" >&2
 		exit 1
@@ -42,22 +41,9 @@ fi
 
 T=$(mktemp -d /tmp/kefu-e2e-pg.XXXXXX)
 chmod 755 "$T"
-mkdir "$T/pg"
-AS=()
-if [ "$(id -u)" = 0 ]; then
-	chown postgres "$T/pg"
-	AS=(runuser -u postgres --)
-fi
-stop_pg() { "${AS[@]}" "$PGBIN/pg_ctl" -D "$T/pg/data" -m immediate stop >/dev/null 2>&1; }
-trap 'stop_pg; rm -rf "$T"' EXIT
+trap 'bash "$PG" stop "$T/pg"; rm -rf "$T"' EXIT
 cd "$T" || exit 1
-
-"${AS[@]}" "$PGBIN/initdb" -D "$T/pg/data" --auth=trust --no-locale -E UTF8 -U kefu \
-	>"$T/initdb.log" 2>&1 || { cat "$T/initdb.log" >&2; fail "initdb"; }
-"${AS[@]}" "$PGBIN/pg_ctl" -D "$T/pg/data" -w -l "$T/pg/log" \
-	-o "-k $T/pg -c listen_addresses= -c fsync=off -c synchronous_commit=off" start \
-	>/dev/null || { cat "$T/pg/log" >&2; fail "PostgreSQL did not start"; }
-CONN="host=$T/pg user=kefu dbname=postgres"
+CONN=$(bash "$PG" start "$T/pg" -c fsync=off -c synchronous_commit=off) || fail "PostgreSQL did not start"
 q() { psql -X -q -t -A -v ON_ERROR_STOP=1 "$CONN" -c "$1"; }
 
 run() { # expected exit, kefu args...
