@@ -134,28 +134,27 @@ typedef struct push {
 	kefu_err *err;
 } push;
 
-static int pg_fail(push *p, const char *what)
+/* Sets err from PostgreSQL's message m, without its trailing newline. */
+static int pg_msg_fail(push *p, const char *what, const char *m)
 {
-	const char *m = PQerrorMessage(p->pg);
 	size_t n = strlen(m);
 	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
 		n--;
 	return kefu_err_set(p->err, KEFU_EIO, "PostgreSQL: %s: %.*s", what, (int)n, m);
 }
 
-/* Runs sql (parameters params[0..np), text); keeps the result in *res when
- * res is not NULL (caller clears it). */
-static int pg_exec(push *p, const char *what, const char *sql, int np, const char *const *params,
-		   PGresult **res)
+static int pg_fail(push *p, const char *what)
 {
-	PGresult *r = PQexecParams(p->pg, sql, np, NULL, params, NULL, NULL, 0);
+	return pg_msg_fail(p, what, PQerrorMessage(p->pg));
+}
+
+/* Checks a statement's result; keeps it in *res when res is not NULL
+ * (caller clears it), else clears it. */
+static int pg_done(push *p, const char *what, PGresult *r, PGresult **res)
+{
 	ExecStatusType s = PQresultStatus(r);
 	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		const char *m = PQresultErrorMessage(r);
-		size_t n = strlen(m);
-		while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-			n--;
-		int rc = kefu_err_set(p->err, KEFU_EIO, "PostgreSQL: %s: %.*s", what, (int)n, m);
+		int rc = pg_msg_fail(p, what, PQresultErrorMessage(r));
 		PQclear(r);
 		return rc;
 	}
@@ -166,21 +165,17 @@ static int pg_exec(push *p, const char *what, const char *sql, int np, const cha
 	return 0;
 }
 
-/* Plain statements without parameters, several per string allowed. */
+/* One statement with text parameters params[0..np). */
+static int pg_exec(push *p, const char *what, const char *sql, int np, const char *const *params,
+		   PGresult **res)
+{
+	return pg_done(p, what, PQexecParams(p->pg, sql, np, NULL, params, NULL, NULL, 0), res);
+}
+
+/* Statements without parameters, several per string allowed. */
 static int pg_run(push *p, const char *what, const char *sql)
 {
-	PGresult *r = PQexec(p->pg, sql);
-	ExecStatusType s = PQresultStatus(r);
-	int rc = 0;
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		const char *m = PQresultErrorMessage(r);
-		size_t n = strlen(m);
-		while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-			n--;
-		rc = kefu_err_set(p->err, KEFU_EIO, "PostgreSQL: %s: %.*s", what, (int)n, m);
-	}
-	PQclear(r);
-	return rc;
+	return pg_done(p, what, PQexec(p->pg, sql), NULL);
 }
 
 static int64_t pg_int(PGresult *r, int row, int col)
@@ -217,13 +212,8 @@ static int copy_end(push *p)
 	}
 	PGresult *r;
 	while ((r = PQgetResult(p->pg))) {
-		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK) {
-			const char *m = PQresultErrorMessage(r);
-			size_t n = strlen(m);
-			while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-				n--;
-			rc = kefu_err_set(p->err, KEFU_EIO, "PostgreSQL: COPY: %.*s", (int)n, m);
-		}
+		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rc = pg_msg_fail(p, "COPY", PQresultErrorMessage(r));
 		PQclear(r);
 	}
 	return rc;
