@@ -21,6 +21,7 @@
 #include "kefu/record.h"
 #include "kefu/settings.h"
 #include "kefu/tz.h"
+#include "pg_conn.h"
 
 #define COPY_FLUSH (1u << 20)
 
@@ -124,80 +125,31 @@ int kefu_pg_store_id(kefu_store *st, char out[33], kefu_err *err)
 /* ------------------------------------------------------------ postgres */
 
 typedef struct push {
-	PGconn *pg;
+	pg_conn c;
 	sqlite3 *db;
 	const char *schema;
 	char store_id[33];
 	int64_t store_no; /* stores.store_no: the short id messages carry */
 	char *buf; /* COPY buffer */
 	size_t n, cap;
-	kefu_err *err;
+	kefu_err *err; /* = c.err */
 } push;
-
-/* Sets err from PostgreSQL's message m, without its trailing newline. */
-static int pg_msg_fail(push *p, const char *what, const char *m)
-{
-	size_t n = strlen(m);
-	while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-		n--;
-	return kefu_err_set(p->err, KEFU_EIO, "PostgreSQL: %s: %.*s", what, (int)n, m);
-}
-
-static int pg_fail(push *p, const char *what)
-{
-	return pg_msg_fail(p, what, PQerrorMessage(p->pg));
-}
-
-/* Checks a statement's result; keeps it in *res when res is not NULL
- * (caller clears it), else clears it. */
-static int pg_done(push *p, const char *what, PGresult *r, PGresult **res)
-{
-	ExecStatusType s = PQresultStatus(r);
-	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-		int rc = pg_msg_fail(p, what, PQresultErrorMessage(r));
-		PQclear(r);
-		return rc;
-	}
-	if (res)
-		*res = r;
-	else
-		PQclear(r);
-	return 0;
-}
-
-/* One statement with text parameters params[0..np). */
-static int pg_exec(push *p, const char *what, const char *sql, int np, const char *const *params,
-		   PGresult **res)
-{
-	return pg_done(p, what, PQexecParams(p->pg, sql, np, NULL, params, NULL, NULL, 0), res);
-}
-
-/* Statements without parameters, several per string allowed. */
-static int pg_run(push *p, const char *what, const char *sql)
-{
-	return pg_done(p, what, PQexec(p->pg, sql), NULL);
-}
-
-static int64_t pg_int(PGresult *r, int row, int col)
-{
-	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
-}
 
 /* ---------------------------------------------------------------- COPY */
 
 static int copy_begin(push *p, const char *sql)
 {
-	PGresult *r = PQexec(p->pg, sql);
+	PGresult *r = PQexec(p->c.pg, sql);
 	int ok = PQresultStatus(r) == PGRES_COPY_IN;
 	PQclear(r);
 	p->n = 0;
-	return ok ? 0 : pg_fail(p, "COPY");
+	return ok ? 0 : pg_fail(&p->c, "COPY");
 }
 
 static int copy_flush(push *p)
 {
-	if (p->n && PQputCopyData(p->pg, p->buf, (int)p->n) != 1)
-		return pg_fail(p, "COPY");
+	if (p->n && PQputCopyData(p->c.pg, p->buf, (int)p->n) != 1)
+		return pg_fail(&p->c, "COPY");
 	p->n = 0;
 	return 0;
 }
@@ -206,14 +158,14 @@ static int copy_end(push *p)
 {
 	int rc = copy_flush(p);
 	if (rc) {
-		PQputCopyEnd(p->pg, "kefu: push failed");
-	} else if (PQputCopyEnd(p->pg, NULL) != 1) {
-		rc = pg_fail(p, "COPY");
+		PQputCopyEnd(p->c.pg, "kefu: push failed");
+	} else if (PQputCopyEnd(p->c.pg, NULL) != 1) {
+		rc = pg_fail(&p->c, "COPY");
 	}
 	PGresult *r;
-	while ((r = PQgetResult(p->pg))) {
+	while ((r = PQgetResult(p->c.pg))) {
 		if (!rc && PQresultStatus(r) != PGRES_COMMAND_OK)
-			rc = pg_msg_fail(p, "COPY", PQresultErrorMessage(r));
+			rc = pg_msg_fail(&p->c, "COPY", PQresultErrorMessage(r));
 		PQclear(r);
 	}
 	return rc;
@@ -367,30 +319,20 @@ static const char schema_fmt[] =
 	" o.amount_fen, o.items, o.status, o.refund_fen"
 	" FROM %1$s.orders o JOIN %1$s.shops s ON s.shop = o.shop;"
 	"INSERT INTO %1$s.kefu_meta VALUES ('schema_version', '1')"
-	" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;";
+	" ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;"
+	/* names this schema for `kefu pull`'s incremental state */
+	"INSERT INTO %1$s.kefu_meta VALUES ('schema_id', md5(random()::text || clock_timestamp()))"
+	" ON CONFLICT (key) DO NOTHING;";
 
 static int ensure_schema(push *p)
 {
-	char sql[256];
 	int rc;
 	/* One lock for every kefu schema of the database: DDL is rare. */
-	if ((rc = pg_run(p, "lock", "SELECT pg_advisory_xact_lock(4257872391)")))
+	if ((rc = pg_run(&p->c, "lock", "SELECT pg_advisory_xact_lock(4257872391)")))
 		return rc;
-	snprintf(sql, sizeof sql, "SELECT to_regclass('%s.kefu_meta') IS NOT NULL", p->schema);
-	PGresult *r = NULL;
-	if ((rc = pg_exec(p, "schema", sql, 0, NULL, &r)))
-		return rc;
-	int have = PQntuples(r) == 1 && !strcmp(PQgetvalue(r, 0, 0), "t");
-	PQclear(r);
 	int64_t ver = 0;
-	if (have) {
-		snprintf(sql, sizeof sql,
-			 "SELECT value FROM %s.kefu_meta WHERE key = 'schema_version'", p->schema);
-		if ((rc = pg_exec(p, "schema", sql, 0, NULL, &r)))
-			return rc;
-		ver = PQntuples(r) == 1 ? pg_int(r, 0, 0) : 0;
-		PQclear(r);
-	}
+	if ((rc = pg_schema_version(&p->c, p->schema, &ver)))
+		return rc;
 	if (ver > KEFU_PG_SCHEMA_VERSION)
 		return kefu_err_set(p->err, KEFU_EINVAL,
 				    "PostgreSQL schema %s is at version %lld, newer than this kefu "
@@ -403,7 +345,7 @@ static int ensure_schema(push *p)
 	if (!ddl)
 		return kefu_err_set(p->err, KEFU_ENOMEM, "out of memory");
 	snprintf(ddl, cap, schema_fmt, p->schema);
-	rc = pg_run(p, "create schema", ddl);
+	rc = pg_run(&p->c, "create schema", ddl);
 	free(ddl);
 	return rc;
 }
@@ -418,7 +360,7 @@ static int push_shops(push *p, kefu_store *st, long *n)
 	int rc;
 	snprintf(sql, sizeof sql,
 		 "CREATE TEMP TABLE kefu_t_shops(shop text COLLATE \"C\", tz text) ON COMMIT DROP");
-	if ((rc = pg_run(p, "shops", sql)) ||
+	if ((rc = pg_run(&p->c, "shops", sql)) ||
 	    (rc = copy_begin(p, "COPY kefu_t_shops FROM STDIN")))
 		return rc;
 	sqlite3_stmt *s = NULL;
@@ -464,7 +406,7 @@ static int push_shops(push *p, kefu_store *st, long *n)
 		 "SELECT s.shop, s.store_id FROM %s.shops s JOIN kefu_t_shops t ON t.shop = s.shop"
 		 " WHERE s.store_id <> $1 ORDER BY s.shop LIMIT 1",
 		 p->schema);
-	if ((rc = pg_exec(p, "shops", sql, 1, params, &r)))
+	if ((rc = pg_exec(&p->c, "shops", sql, 1, params, &r)))
 		return rc;
 	if (PQntuples(r) > 0) {
 		rc = kefu_err_set(p->err, KEFU_EINVAL,
@@ -479,7 +421,7 @@ static int push_shops(push *p, kefu_store *st, long *n)
 		 "INSERT INTO %s.shops(shop, store_id, tz) SELECT shop, $1, tz FROM kefu_t_shops"
 		 " ON CONFLICT (shop) DO UPDATE SET tz = EXCLUDED.tz",
 		 p->schema);
-	return pg_exec(p, "shops", sql, 1, params, NULL);
+	return pg_exec(&p->c, "shops", sql, 1, params, NULL);
 }
 
 /* ----------------------------------------------------------- messages */
@@ -618,7 +560,7 @@ static int push_messages(push *p, int64_t after, kefu_pg_push_stats *out)
 	snprintf(sql, sizeof sql,
 		 "UPDATE %s.stores SET last_segment = $2, last_push = now() WHERE store_id = $1",
 		 p->schema);
-	if ((rc = pg_exec(p, "stores", sql, 2, params, NULL)))
+	if ((rc = pg_exec(&p->c, "stores", sql, 2, params, NULL)))
 		goto done;
 	out->segments = m.segments;
 	out->kind[KEFU_PG_MESSAGES].sent = m.rows;
@@ -742,7 +684,7 @@ static int push_keyed(push *p, const keyed_kind *k, kefu_pg_push_counts *c)
 	snprintf(sql, sizeof sql,
 		 "CREATE TEMP TABLE kefu_t_%s (LIKE %s.%s INCLUDING DEFAULTS) ON COMMIT DROP",
 		 k->table, p->schema, k->table);
-	if ((rc = pg_run(p, k->table, sql)))
+	if ((rc = pg_run(&p->c, k->table, sql)))
 		return rc;
 	snprintf(sql, sizeof sql, "COPY kefu_t_%s FROM STDIN", k->table);
 	if ((rc = copy_begin(p, sql)))
@@ -755,7 +697,7 @@ static int push_keyed(push *p, const keyed_kind *k, kefu_pg_push_counts *c)
 	if (!up)
 		return kefu_err_set(p->err, KEFU_ENOMEM, "out of memory");
 	PGresult *r = NULL;
-	rc = pg_exec(p, k->table, up, 0, NULL, &r);
+	rc = pg_exec(&p->c, k->table, up, 0, NULL, &r);
 	free(up);
 	if (rc)
 		return rc;
@@ -773,7 +715,7 @@ static int push_settings(push *p, kefu_pg_push_counts *c)
 	int rc;
 	const char *params[] = {p->store_id};
 	snprintf(sql, sizeof sql, "DELETE FROM %s.settings WHERE store_id = $1", p->schema);
-	if ((rc = pg_exec(p, "settings", sql, 1, params, NULL)))
+	if ((rc = pg_exec(&p->c, "settings", sql, 1, params, NULL)))
 		return rc;
 	snprintf(sql, sizeof sql, "COPY %s.settings(store_id, shop, key, value, from_day) FROM STDIN",
 		 p->schema);
@@ -795,18 +737,18 @@ static int push_all(push *p, kefu_store *st, kefu_pg_push_stats *out)
 	char sql[256];
 	PGresult *r = NULL;
 	const char *params[] = {p->store_id};
-	if ((rc = pg_run(p, "begin", "BEGIN")) || (rc = ensure_schema(p)))
+	if ((rc = pg_run(&p->c, "begin", "BEGIN")) || (rc = ensure_schema(p)))
 		return rc;
 	snprintf(sql, sizeof sql,
 		 "INSERT INTO %s.stores(store_id) VALUES ($1) ON CONFLICT (store_id) DO NOTHING",
 		 p->schema);
-	if ((rc = pg_exec(p, "stores", sql, 1, params, NULL)))
+	if ((rc = pg_exec(&p->c, "stores", sql, 1, params, NULL)))
 		return rc;
 	/* FOR UPDATE: two pushes of one store take turns. */
 	snprintf(sql, sizeof sql,
 		 "SELECT last_segment, store_no FROM %s.stores WHERE store_id = $1 FOR UPDATE",
 		 p->schema);
-	if ((rc = pg_exec(p, "stores", sql, 1, params, &r)))
+	if ((rc = pg_exec(&p->c, "stores", sql, 1, params, &r)))
 		return rc;
 	if (PQntuples(r) != 1) {
 		PQclear(r);
@@ -826,7 +768,7 @@ static int push_all(push *p, kefu_store *st, kefu_pg_push_stats *out)
 	sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
 	if (rc)
 		return rc;
-	return pg_run(p, "commit", "COMMIT");
+	return pg_run(&p->c, "commit", "COMMIT");
 }
 
 int kefu_pg_push(kefu_store *st, const kefu_pg_push_opts *o, kefu_pg_push_stats *out,
@@ -847,28 +789,17 @@ int kefu_pg_push(kefu_store *st, const kefu_pg_push_opts *o, kefu_pg_push_stats 
 		return rc;
 	memcpy(out->store_id, p.store_id, sizeof out->store_id);
 	p.db = kefu_store_sqlite(st);
-	p.pg = PQconnectdb(o->conninfo ? o->conninfo : "");
-	if (!p.pg)
-		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
-	if (PQstatus(p.pg) != CONNECTION_OK) {
-		rc = pg_fail(&p, "cannot connect");
-		PQfinish(p.pg);
+	if ((rc = pg_connect(&p.c, o->conninfo, err)))
 		return rc;
-	}
-	if (PQsetClientEncoding(p.pg, "UTF8") != 0) {
-		rc = pg_fail(&p, "client encoding");
-		PQfinish(p.pg);
-		return rc;
-	}
 	p.cap = COPY_FLUSH;
 	p.buf = malloc(p.cap);
 	if (!p.buf) {
-		PQfinish(p.pg);
+		pg_close(&p.c);
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	}
 	rc = push_all(&p, st, out);
 	/* On failure the open transaction dies with the connection. */
-	PQfinish(p.pg);
+	pg_close(&p.c);
 	free(p.buf);
 	return rc;
 }

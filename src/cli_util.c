@@ -3,6 +3,7 @@
  */
 #include "cli_util.h"
 #include "commands.h"
+#include "kefu/store.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -111,4 +112,17 @@ void cli_print_json(json_t *v)
 		printf("%s\n", s);
 	free(s);
 	json_decref(v);
+}
+
+void cli_print_import_counts(const kefu_import_stats *s, const int *seen)
+{
+	for (int k = KEFU_KIND_NONE + 1; k < KEFU_KIND_COUNT; k++) {
+		const kefu_import_counts *c = &s->kind[k];
+		if (seen && !seen[k] && !c->read)
+			continue;
+		printf("%s: read %ld, added %ld, unchanged %ld, updated %ld, conflicts %ld, "
+		       "rejected %ld\n",
+		       kefu_kind_name((kefu_kind)k), c->read, c->added, c->unchanged, c->updated,
+		       c->conflicts, c->rejected);
+	}
 }

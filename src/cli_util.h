@@ -23,6 +23,11 @@ int cli_color_ok(void);
 /* Default store path: $KEFU_DB, else $XDG_DATA_HOME/kefu/kefu.db, else
  * ~/.local/share/kefu/kefu.db. Creates the directory. Caller frees. */
 char *cli_default_db(void);
+/* Prints "kind: read N, added N, unchanged N, updated N, conflicts N,
+ * rejected N" for each kind of an import run that was read or is marked in
+ * seen (indexed by kefu_kind; NULL = every kind). */
+struct kefu_import_stats;
+void cli_print_import_counts(const struct kefu_import_stats *s, const int *seen);
 /* Prints v (a jansson value) indented on stdout, then releases it. */
 struct json_t;
 void cli_print_json(struct json_t *v);

@@ -319,15 +319,7 @@ static void ctx_free(import_ctx *c)
 
 static void print_summary(const kefu_import_stats *s, const int *seen, int dry_run)
 {
-	for (int k = KEFU_KIND_NONE + 1; k < KEFU_KIND_COUNT; k++) {
-		const kefu_import_counts *c = &s->kind[k];
-		if (!seen[k] && !c->read)
-			continue;
-		printf("%s: read %ld, added %ld, unchanged %ld, updated %ld, conflicts %ld, "
-		       "rejected %ld\n",
-		       kefu_kind_name((kefu_kind)k), c->read, c->added, c->unchanged, c->updated,
-		       c->conflicts, c->rejected);
-	}
+	cli_print_import_counts(s, seen);
 	if (dry_run)
 		printf("dry run: nothing was written to the store\n");
 }

@@ -21,6 +21,7 @@ static const kefu_command commands[] = {
 	{"import", cmd_import, "import chats, orders, ratings, evals, roster into the store"},
 	{"export", cmd_export, "export stored rows as canonical CSV"},
 	{"push", cmd_push, "copy the store into PostgreSQL, where many stores meet"},
+	{"pull", cmd_pull, "import shops pushed to PostgreSQL into a local store"},
 	{"settings", cmd_settings, "show or set per-shop settings (versioned)"},
 	{"kpi", cmd_kpi, "compute the KPI rollup from files or the store"},
 	{"report", cmd_report, "KPI report as self-contained HTML, XLSX, CSV or weike JSON"},

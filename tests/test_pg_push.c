@@ -1,6 +1,7 @@
 /*
- * test_pg_push.c - the parts of `kefu push` that need no server: COPY text
- * escaping (every special byte, NUL refused, UTF-8 untouched), schema name
+ * test_pg_push.c - the parts of `kefu push` and `kefu pull` that need no
+ * server: COPY text escaping and unescaping (every special byte, octal and
+ * hex escapes, NUL refused, UTF-8 untouched, every byte round-trips), schema name
  * checks, the store's push id (stable, 32 hex digits) and the error of an
  * unreachable server (nothing written, no password in the message). The
  * push itself runs against a real PostgreSQL in tests/e2e/pg_push.sh.
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "kefu/pg_pull.h"
 #include "kefu/pg_push.h"
 #include "kefu/store.h"
 
@@ -40,6 +42,37 @@ static void test_escape(void **state)
 	check_escape("\t\t", 2, "\\t\\t");
 	char out[8];
 	assert_int_equal(kefu_pg_copy_escape(out, "a\0b", 3), (size_t)-1);
+}
+
+static void check_unescape(const char *in, const char *want, size_t want_n)
+{
+	char buf[64];
+	size_t n = strlen(in);
+	memcpy(buf, in, n);
+	size_t w = kefu_pg_copy_unescape(buf, n);
+	assert_int_equal(w, want_n);
+	assert_memory_equal(buf, want, w);
+}
+
+static void test_unescape(void **state)
+{
+	(void)state;
+	check_unescape("plain", "plain", 5);
+	check_unescape("a\\\\tb", "a\\tb", 4);  /* an escaped backslash, then t */
+	check_unescape("a\\tb", "a\tb", 3);     /* \t is a tab */
+	check_unescape("\\b\\f\\n\\r\\t\\v", "\b\f\n\r\t\v", 6);
+	check_unescape("\\101\\x42\\7", "AB\a", 3);
+	check_unescape("\\xZ", "xZ", 2);        /* \x without hex digits is x */
+	check_unescape("\\.", ".", 1);          /* any other escaped byte is itself */
+	check_unescape("end\\", "end\\", 4);    /* a trailing lone backslash stays */
+	check_unescape("亲\\n在", "亲\n在", strlen("亲\n在"));
+	/* every byte but NUL survives escape then unescape */
+	char raw[255], esc[510];
+	for (int i = 0; i < 255; i++)
+		raw[i] = (char)(i + 1);
+	size_t n = kefu_pg_copy_escape(esc, raw, sizeof raw);
+	assert_int_equal(kefu_pg_copy_unescape(esc, n), sizeof raw);
+	assert_memory_equal(esc, raw, sizeof raw);
 }
 
 static void test_schema_names(void **state)
@@ -109,6 +142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_unescape),
 		cmocka_unit_test(test_schema_names),
 		cmocka_unit_test(test_store_id_and_no_server),
 	};

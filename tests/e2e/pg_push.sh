@@ -16,7 +16,13 @@
 #     equal kefu's export;
 #  7. a SIGKILLed push leaves PostgreSQL as before or complete, and the next
 #     push completes it with nothing twice;
-#  8. usage and connection errors: exit codes, and no password printed.
+#  8. usage and connection errors: exit codes, and no password printed;
+#  9. `kefu pull` into a fresh store gives byte-identical exports of every
+#     kind and the same KPIs; pulling again reads no message; after a new
+#     push it reads only the new segments;
+# 10. settings ('*' and a shop's own dated rows) arrive so that each shop's
+#     versions and its KPIs under those settings are its own store's;
+# 11. pull --shop brings that shop only; unknown shop or schema exit 1.
 # Without PostgreSQL's server binaries it prints SKIP, unless
 # KEFU_REQUIRE_PG=1 (CI), where that is a failure.
 # Usage: bash pg_push.sh <kefu-binary> <tests-dir> <shared-data-dir>
@@ -206,5 +212,75 @@ contains "cannot connect" err
 grep -q sekret-word err out && fail "the password was printed"
 KEFU_PG="$CONN" "$KEFU" push --db a.db >out 2>err || fail "push with KEFU_PG"
 contains "0 new message segments" out
+
+# ------------------------------------------------------------------ 9.
+# kefu pull: the schema back into a fresh store, every kind exactly
+same_exports() { # store1 store2 what
+	for k in messages orders ratings evals agents presence; do
+		"$KEFU" export "$k" --db "$1" >"x1.csv" || fail "export $k of $1"
+		"$KEFU" export "$k" --db "$2" >"x2.csv" || fail "export $k of $2"
+		cmp -s x1.csv x2.csv || fail "$3: $k differ"
+	done
+}
+run 0 pull --db pulled.db --pg "$CONN"
+has "pulled $(sqlite3 a.db "SELECT count(*) FROM dim_shop") shops from schema kefu (0 settings rows)" out
+has "messages: read $(sqlite3 a.db "SELECT sum(rows) FROM msg_segments"), added $(sqlite3 a.db "SELECT sum(rows) FROM msg_segments"), unchanged 0, updated 0, conflicts 0, rejected 0" out
+same_exports a.db pulled.db "pull of A + B"
+"$KEFU" kpi --db pulled.db --format csv --by agent --per day >kefu_pulled.csv 2>err || fail "kpi pulled"
+cmp -s kefu_pulled.csv kefu_ab.csv || fail "kpi of the pulled store differs"
+run 0 pull --db pulled.db --pg "$CONN"
+has "messages: read 0, added 0, unchanged 0, updated 0, conflicts 0, rejected 0" out
+has "orders: read $ords, added 0, unchanged $ords, updated 0, conflicts 0, rejected 0" out
+# new data on the pushing side: the next pull reads only the new segments
+"$KEFU" gen --out D --messages 3000 --seed 10 >/dev/null 2>&1 || fail "gen D"
+run 0 import --db a.db D/messages.csv
+new_d=$(sqlite3 a.db "SELECT sum(rows) FROM msg_segments WHERE id = (SELECT max(id) FROM msg_segments)")
+run 0 push --db a.db --pg "$CONN"
+run 0 pull --db pulled.db --pg "$CONN"
+has "messages: read $new_d, added $new_d, unchanged 0, updated 0, conflicts 0, rejected 0" out
+same_exports a.db pulled.db "pull after a new batch"
+
+# ------------------------------------------------------------------ 10.
+# settings: a store's '*' rows and a shop's own dated rows arrive so that
+# every shop's versions, and so its KPIs, are those of its own store
+shop1=$(awk -F, 'NR == 2 { print $1 }' A/messages.csv)
+cp a.db set.db
+sqlite3 set.db "DELETE FROM push_identity" # a copied file is a new store
+run 0 settings --db set.db slow_reply_s=30 judge_rule=payment
+run 0 settings --db set.db --shop "$shop1" --from 2024-10-25 tz=+09:00 slow_reply_s=45
+# a later '*' row: shop1's own slow_reply_s still wins over it, whatever the dates
+run 0 settings --db set.db --from 2024-10-27 slow_reply_s=20
+run 0 push --db set.db --pg "$CONN" --schema sets
+run 0 pull --db setp.db --pg "$CONN" --schema sets
+# 3 '*' rows for each shop, plus shop1's own tz and slow_reply_s on 10-25
+nshops=$(sqlite3 set.db "SELECT count(*) FROM dim_shop")
+has "pulled $nshops shops from schema sets ($((3 * nshops + 2)) settings rows)" out
+for sh in $(sqlite3 set.db "SELECT name FROM dim_shop"); do
+	"$KEFU" settings --db set.db --shop "$sh" >s1.txt || fail "settings of $sh"
+	"$KEFU" settings --db setp.db --shop "$sh" >s2.txt || fail "pulled settings of $sh"
+	cmp -s s1.txt s2.txt || { diff s1.txt s2.txt >&2; fail "settings of $sh differ after pull"; }
+done
+"$KEFU" kpi --db set.db --format csv --by agent --per day >k1.csv 2>err || fail "kpi set.db"
+"$KEFU" kpi --db setp.db --format csv --by agent --per day >k2.csv 2>err || fail "kpi setp.db"
+cmp -s k1.csv k2.csv || fail "KPIs under non-default settings differ after pull"
+"$KEFU" kpi --db a.db --format csv --by agent --per day >k0.csv 2>err || fail "kpi a.db"
+cmp -s k1.csv k0.csv && fail "the settings changed nothing: the check above proves nothing"
+
+# ------------------------------------------------------------------ 11.
+# --shop: one shop's rows, and a shop that is not there
+run 0 pull --db one.db --pg "$CONN" --shop "$shop1"
+has "pulled 1 shops from schema kefu (0 settings rows)" out
+"$KEFU" kpi --db one.db --format csv --by agent --per day >k_one.csv 2>err || fail "kpi one.db"
+awk -F, -v s="$shop1" 'NR == 1 || $1 == s' kefu_pulled.csv >k_one_want.csv
+"$KEFU" kpi --db pulled.db --format csv --by agent --per day >kefu_pulled.csv 2>err
+awk -F, -v s="$shop1" 'NR == 1 || $1 == s' kefu_pulled.csv >k_one_want.csv
+cmp -s k_one.csv k_one_want.csv || fail "pull --shop: KPIs differ from that shop's rows"
+[ "$(sqlite3 one.db "SELECT count(*) FROM dim_shop")" = 1 ] || fail "pull --shop brought other shops"
+run 1 pull --db one.db --pg "$CONN" --shop no-such-shop
+contains "shop 'no-such-shop' is not in PostgreSQL schema kefu" err
+run 1 pull --db one.db --pg "$CONN" --schema nothing_here
+contains "has no kefu schema nothing_here" err
+run 2 pull --db one.db
+contains "give --pg CONNINFO or set KEFU_PG" err
 
 echo "pg_push: ok"
