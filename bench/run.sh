@@ -167,6 +167,10 @@ if ! skip postgres && [ -f "$WORK/store.db" ] && bash "$ROOT/scripts/pg_scratch.
 	if PGCONN=$(bash "$ROOT/scripts/pg_scratch.sh" start "$WORK/pg" -c shared_buffers=1GB \
 		-c work_mem=256MB -c max_wal_size=8GB); then
 		measure pg_push "$KEFU" push --db "$WORK/store.db" --pg "$PGCONN"
+		# and back: every pushed row into a fresh store, then its report
+		measure pg_pull "$KEFU" pull --db "$WORK/pulled.db" --pg "$PGCONN"
+		measure pg_pulled_kpi "$KEFU" kpi --db "$WORK/pulled.db" --by agent --per day --format csv
+		rm -f "$WORK/pulled.db" "$WORK/pulled.db-wal" "$WORK/pulled.db-shm"
 		{ echo "SET search_path TO public, kefu;"; cat "$HERE/pg_views.sql" "$HERE/rollup.sql"; } >"$WORK/pg_all.sql"
 		measure postgres psql -X -q --csv -v ON_ERROR_STOP=1 "$PGCONN" -f "$WORK/pg_all.sql"
 		[ "$(field postgres 4)" = 0 ] && PG_CSV=$WORK/postgres.out
@@ -218,6 +222,9 @@ cmp_outputs "SQLite rollup.sql" "$SQLITE_CSV" "DuckDB rollup.sql" "$DUCK_CSV"
 if [ -n "$PG_CSV" ] && [ "$(field kefu_db 4)" = 0 ]; then
 	cmp_outputs "PostgreSQL rollup.sql (pushed store)" "$PG_CSV" "kefu kpi --db" "$WORK/kefu_db.out"
 fi
+if [ -f "$WORK/pg_pulled_kpi.m" ] && [ "$(field pg_pulled_kpi 4)" = 0 ] && [ "$(field kefu_db 4)" = 0 ]; then
+	cmp_outputs "kefu kpi --db (pulled store)" "$WORK/pg_pulled_kpi.out" "kefu kpi --db" "$WORK/kefu_db.out"
+fi
 [ ${#AGREE[@]} -eq 0 ] && AGREE+=("- no two outputs to compare")
 
 # ------------------------------------------------------------ report
@@ -250,6 +257,8 @@ row "DuckDB: read_csv + rollup.sql (end to end)" duckdb ""
 row "SQLite: .import + rollup.sql (end to end)" sqlite ""
 row "kefu push of the store into PostgreSQL (first push, every row)" pg_push ""
 row "PostgreSQL: rollup.sql over the pushed tables" postgres "server RSS not counted"
+row "kefu pull of the whole schema into a fresh store" pg_pull ""
+row "kefu kpi --db on the pulled store (first, writes the snapshot)" pg_pulled_kpi ""
 row "import only: kefu import messages.csv (fresh store: durable, deduplicated)" imp_kefu "$note_ikf"
 row "import only: kefu import messages.csv again (every row unchanged)" imp_kefu_again "$note_ikf2"
 row "import only: sqlite3 .import messages.csv into a file" imp_sqlite_disk "$note_isd"
