@@ -3,6 +3,8 @@
  */
 #include "pg_conn.h"
 
+#include "kefu/pg_push.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,4 +98,14 @@ int pg_schema_version(pg_conn *c, const char *schema, int64_t *ver)
 	*ver = PQntuples(r) == 1 ? pg_int(r, 0, 0) : 0;
 	PQclear(r);
 	return 0;
+}
+
+int pg_schema_check(const char *schema, kefu_err *err)
+{
+	if (kefu_pg_schema_ok(schema))
+		return 0;
+	return kefu_err_set(err, KEFU_EINVAL,
+			    "schema name '%s': use lower-case letters, digits and '_' "
+			    "(at most 63, not starting with a digit)",
+			    schema ? schema : "");
 }

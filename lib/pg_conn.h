@@ -38,6 +38,9 @@ int pg_exec(pg_conn *c, const char *what, const char *sql, int np, const char *c
 int pg_run(pg_conn *c, const char *what, const char *sql);
 /* A column as an integer (0 when NULL). */
 int64_t pg_int(PGresult *r, int row, int col);
+/* 0 when schema is a name kefu accepts (kefu_pg_schema_ok), else
+ * KEFU_EINVAL saying what a name may hold. */
+int pg_schema_check(const char *schema, kefu_err *err);
 /* The kefu_meta schema_version of schema (0 when there is no such schema). */
 int pg_schema_version(pg_conn *c, const char *schema, int64_t *ver);
 

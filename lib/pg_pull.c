@@ -142,26 +142,25 @@ static int int_of(const field *f, int64_t none, int64_t *v)
 typedef struct table_def {
 	kefu_kind kind;
 	const char *table;
-	int ncol;
 	const char *select; /* %1$s = schema; the shop filter is appended */
 	const char *filter_col;
 } table_def;
 
 static const table_def tables[] = {
-	{KEFU_KIND_ORDERS, "orders", 9,
+	{KEFU_KIND_ORDERS, "orders",
 	 "SELECT shop, order_id, buyer, created, paid, amount_fen, items, status, refund_fen"
 	 " FROM %1$s.orders",
 	 "shop"},
-	{KEFU_KIND_RATINGS, "ratings", 7,
+	{KEFU_KIND_RATINGS, "ratings",
 	 "SELECT shop, order_id, buyer, ts, dsr_desc, dsr_service, dsr_shipping FROM %1$s.ratings",
 	 "shop"},
-	{KEFU_KIND_EVALS, "evals", 5, "SELECT shop, agent, buyer, ts, level FROM %1$s.evals", "shop"},
+	{KEFU_KIND_EVALS, "evals", "SELECT shop, agent, buyer, ts, level FROM %1$s.evals", "shop"},
 	/* agents and presence have no shop: those seen in the pulled shops */
-	{KEFU_KIND_AGENTS, "agents", 8,
+	{KEFU_KIND_AGENTS, "agents",
 	 "SELECT agent, vendor, team, name, from_day, to_day, base_month_fen, commission_rate"
 	 " FROM %1$s.agents",
 	 "agent"},
-	{KEFU_KIND_PRESENCE, "presence", 3, "SELECT agent, login, logout FROM %1$s.presence",
+	{KEFU_KIND_PRESENCE, "presence", "SELECT agent, login, logout FROM %1$s.presence",
 	 "agent"},
 };
 
@@ -266,8 +265,26 @@ static int to_record(kefu_kind k, field *f, kefu_record *rec, const char **why)
 	return 0;
 }
 
+/* Columns of each kind as pulled (indexed by kefu_kind). */
+static const int kind_cols[KEFU_KIND_COUNT] = {
+	[KEFU_KIND_MESSAGES] = 6, [KEFU_KIND_ORDERS] = 9, [KEFU_KIND_RATINGS] = 7,
+	[KEFU_KIND_EVALS] = 5,	  [KEFU_KIND_AGENTS] = 8, [KEFU_KIND_PRESENCE] = 3,
+};
+
+int kefu_pg_parse_row(kefu_kind k, char *row, size_t n, kefu_record *rec, const char **why)
+{
+	field f[MAX_COLS];
+	*why = "unknown kind";
+	if (k <= KEFU_KIND_NONE || k >= KEFU_KIND_COUNT)
+		return -1;
+	*why = "wrong number of columns";
+	if (split_row(row, n, f, kind_cols[k]))
+		return -1;
+	return to_record(k, f, rec, why);
+}
+
 /* Streams `sql` (a COPY ... TO STDOUT) into the import run as kind k. */
-static int copy_rows(pull *p, kefu_kind k, int ncol, const char *sql, const char *label)
+static int copy_rows(pull *p, kefu_kind k, const char *sql, const char *label)
 {
 	PGresult *r = PQexec(p->c.pg, sql);
 	int ok = PQresultStatus(r) == PGRES_COPY_OUT;
@@ -286,13 +303,12 @@ static int copy_rows(pull *p, kefu_kind k, int ncol, const char *sql, const char
 			PQfreemem(row);
 			continue;
 		}
-		field f[MAX_COLS];
 		size_t len = (size_t)n;
 		if (len && row[len - 1] == '\n')
 			len--;
 		kefu_record rec;
-		const char *why = "wrong number of columns";
-		if (split_row(row, len, f, ncol) || to_record(k, f, &rec, &why)) {
+		const char *why;
+		if (kefu_pg_parse_row(k, row, len, &rec, &why)) {
 			rc = kefu_err_set(p->err, KEFU_EINVAL,
 					  "PostgreSQL %s row %ld: %s; kefu would not import it", label,
 					  line, why);
@@ -524,7 +540,7 @@ static int pull_all(pull *p, const kefu_pg_pull_opts *o, kefu_pg_pull_stats *out
 	char label[96];
 	snprintf(label, sizeof label, "postgresql:%s.messages", p->schema);
 	if ((rc = messages_sql(p, source, &sql)) ||
-	    (rc = copy_rows(p, KEFU_KIND_MESSAGES, 6, sql, label)))
+	    (rc = copy_rows(p, KEFU_KIND_MESSAGES, sql, label)))
 		goto fail;
 	for (size_t t = 0; t < sizeof tables / sizeof *tables; t++) {
 		const table_def *d = &tables[t];
@@ -544,7 +560,7 @@ static int pull_all(pull *p, const kefu_pg_pull_opts *o, kefu_pg_pull_stats *out
 			goto fail;
 		}
 		snprintf(label, sizeof label, "postgresql:%s.%s", p->schema, d->table);
-		if ((rc = copy_rows(p, d->kind, d->ncol, sql, label)))
+		if ((rc = copy_rows(p, d->kind, sql, label)))
 			goto fail;
 	}
 	if ((rc = pull_settings(p, &out->settings)))
@@ -592,12 +608,9 @@ int kefu_pg_pull(kefu_store *st, const kefu_pg_pull_opts *o, kefu_pg_pull_stats 
 	p.st = st;
 	p.err = err;
 	p.schema = o->schema ? o->schema : "kefu";
-	if (!kefu_pg_schema_ok(p.schema))
-		return kefu_err_set(err, KEFU_EINVAL,
-				    "schema name '%s': use lower-case letters, digits and '_' "
-				    "(at most 63, not starting with a digit)",
-				    p.schema);
 	int rc;
+	if ((rc = pg_schema_check(p.schema, err)))
+		return rc;
 	if ((rc = kefu_store_ensure_module(st, "pull", 1, state_sql, err)))
 		return rc;
 	p.db = kefu_store_sqlite(st);

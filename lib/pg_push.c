@@ -779,12 +779,9 @@ int kefu_pg_push(kefu_store *st, const kefu_pg_push_opts *o, kefu_pg_push_stats 
 	memset(&p, 0, sizeof p);
 	p.err = err;
 	p.schema = o->schema ? o->schema : "kefu";
-	if (!kefu_pg_schema_ok(p.schema))
-		return kefu_err_set(err, KEFU_EINVAL,
-				    "schema name '%s': use lower-case letters, digits and '_' "
-				    "(at most 63, not starting with a digit)",
-				    p.schema);
 	int rc;
+	if ((rc = pg_schema_check(p.schema, err)))
+		return rc;
 	if ((rc = kefu_pg_store_id(st, p.store_id, err)))
 		return rc;
 	memcpy(out->store_id, p.store_id, sizeof out->store_id);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "kefu/common.h"
+#include "kefu/record.h"
 #include "kefu/store.h"
 
 #ifdef __cplusplus
@@ -47,6 +48,12 @@ typedef struct kefu_pg_pull_stats {
  * The store is unchanged then. */
 int kefu_pg_pull(kefu_store *st, const kefu_pg_pull_opts *o, kefu_pg_pull_stats *out,
 		 kefu_err *err);
+
+/* Parses one COPY text row of kind k (the columns pg_pull.c selects; row
+ * without its newline, unescaped in place, so rec's strings point into it)
+ * into rec. A row kefu would not import is -1 with *why set (static
+ * text); 0 otherwise. */
+int kefu_pg_parse_row(kefu_kind k, char *row, size_t n, kefu_record *rec, const char **why);
 
 /* Unescapes one field of COPY's text format in place (\b \f \n \r \t \v
  * \\, octal \ooo, hex \xhh, any other escaped byte as itself); returns the
