@@ -9,6 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* PostgreSQL's notices ("relation ... already exists, skipping") are not
+ * kefu's output: the library never prints. */
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 int pg_connect(pg_conn *c, const char *conninfo, kefu_err *err)
 {
 	c->err = err;
@@ -20,6 +28,8 @@ int pg_connect(pg_conn *c, const char *conninfo, kefu_err *err)
 		rc = pg_fail(c, "cannot connect");
 	else if (PQsetClientEncoding(c->pg, "UTF8") != 0)
 		rc = pg_fail(c, "client encoding");
+	else
+		PQsetNoticeProcessor(c->pg, quiet, NULL);
 	if (rc)
 		pg_close(c);
 	return rc;

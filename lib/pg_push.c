@@ -20,6 +20,7 @@
 #include "kefu/msgseg.h"
 #include "kefu/record.h"
 #include "kefu/settings.h"
+#include "kefu/table.h"
 #include "kefu/tz.h"
 #include "pg_conn.h"
 
@@ -729,9 +730,116 @@ static int push_settings(push *p, kefu_pg_push_counts *c)
 	return rc ? rc : rc2;
 }
 
+/* ----------------------------------------------------------- kpi_daily */
+
+/* PostgreSQL type of a table column: exact numbers stay exact (numeric
+ * keeps the decimal text kefu writes), the day is a date. */
+static const char *kpi_type(const kefu_column *c)
+{
+	if (!strcmp(c->name, "day"))
+		return "date";
+	switch (c->type) {
+	case KEFU_T_TEXT: return "text COLLATE \"C\"";
+	case KEFU_T_INT:
+	case KEFU_T_FEN:
+	case KEFU_T_FLAG: return "bigint";
+	default: return "numeric";
+	}
+}
+
+/* Creates kpi_daily from the table's columns, or checks that the existing
+ * one has the same columns in the same order. */
+static int kpi_table(push *p, const kefu_table *t)
+{
+	char *sql = NULL, part[256];
+	size_t n = 0, cap = 0;
+	int bad = 0, rc;
+	if (kefu_table_col(t, "shop") != 0 || kefu_table_col(t, "agent") != 1 ||
+	    kefu_table_col(t, "day") != 2)
+		return kefu_err_set(p->err, KEFU_EINVAL,
+				    "kpi_daily: the KPI table must start with shop, agent, day");
+	for (size_t c = 0; c < t->ncols; c++)
+		if (!kefu_pg_schema_ok(t->cols[c].name))
+			return kefu_err_set(p->err, KEFU_EINVAL, "kpi_daily: column name '%s'",
+					    t->cols[c].name);
+	snprintf(part, sizeof part, "CREATE TABLE IF NOT EXISTS %s.kpi_daily(store_no integer NOT NULL",
+		 p->schema);
+	bad |= cat(&sql, &n, &cap, part);
+	for (size_t c = 0; c < t->ncols; c++) {
+		snprintf(part, sizeof part, ", %s %s%s", t->cols[c].name, kpi_type(&t->cols[c]),
+			 c < 3 ? " NOT NULL" : "");
+		bad |= cat(&sql, &n, &cap, part);
+	}
+	bad |= cat(&sql, &n, &cap, ", PRIMARY KEY (shop, agent, day))");
+	if (bad) {
+		free(sql);
+		return kefu_err_set(p->err, KEFU_ENOMEM, "out of memory");
+	}
+	rc = pg_run(&p->c, "kpi_daily", sql);
+	free(sql);
+	if (rc)
+		return rc;
+	/* a table made by another kefu version may have other columns */
+	PGresult *r = NULL;
+	const char *params[] = {p->schema};
+	if ((rc = pg_exec(&p->c, "kpi_daily",
+			  "SELECT column_name FROM information_schema.columns WHERE table_schema = $1"
+			  " AND table_name = 'kpi_daily' ORDER BY ordinal_position",
+			  1, params, &r)))
+		return rc;
+	int same = (size_t)PQntuples(r) == t->ncols + 1;
+	for (size_t c = 0; same && c < t->ncols; c++)
+		same = !strcmp(PQgetvalue(r, (int)c + 1, 0), t->cols[c].name);
+	PQclear(r);
+	if (!same)
+		return kefu_err_set(p->err, KEFU_EINVAL,
+				    "%s.kpi_daily has other columns than this kefu's KPI table "
+				    "(made by another version?): drop it, or push into another schema",
+				    p->schema);
+	return 0;
+}
+
+/* Replaces the rows of this store's shops in kpi_daily with t's rows. */
+static int push_kpi(push *p, const kefu_table *t, long *rows)
+{
+	char sql[256];
+	int rc;
+	if ((rc = kpi_table(p, t)))
+		return rc;
+	snprintf(sql, sizeof sql,
+		 "DELETE FROM %s.kpi_daily WHERE shop IN (SELECT shop FROM kefu_t_shops)",
+		 p->schema);
+	if ((rc = pg_run(&p->c, "kpi_daily", sql)))
+		return rc;
+	snprintf(sql, sizeof sql, "COPY %s.kpi_daily FROM STDIN", p->schema);
+	if ((rc = copy_begin(p, sql)))
+		return rc;
+	char buf[128];
+	for (size_t r = 0; r < t->nrows && !rc; r++) {
+		rc = copy_int(p, p->store_no, '\t');
+		for (size_t c = 0; c < t->ncols && !rc; c++) {
+			const kefu_cell *cell = kefu_table_cell(t, r, c);
+			char sep = c + 1 == t->ncols ? '\n' : '\t';
+			if (cell->empty) {
+				rc = copy_null(p, sep);
+			} else if (t->cols[c].type == KEFU_T_TEXT) {
+				const char *v = cell->text ? cell->text : "";
+				rc = copy_text(p, v, strlen(v), sep);
+			} else {
+				kefu_cell_format(&t->cols[c], cell, 0, buf, sizeof buf);
+				rc = copy_text(p, buf, strlen(buf), sep);
+			}
+		}
+	}
+	int rc2 = copy_end(p);
+	if (!rc && !rc2)
+		*rows = (long)t->nrows;
+	return rc ? rc : rc2;
+}
+
 /* ---------------------------------------------------------------- push */
 
-static int push_all(push *p, kefu_store *st, kefu_pg_push_stats *out)
+static int push_all(push *p, kefu_store *st, const kefu_table *kpi, kefu_pg_push_stats *out)
 {
 	int rc;
 	char sql[256];
@@ -764,6 +872,8 @@ static int push_all(push *p, kefu_store *st, kefu_pg_push_stats *out)
 			rc = push_keyed(p, &keyed[i], &out->kind[keyed[i].kind]);
 		if (!rc)
 			rc = push_settings(p, &out->kind[KEFU_PG_SETTINGS]);
+		if (!rc && kpi)
+			rc = push_kpi(p, kpi, &out->kpi_rows);
 	}
 	sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
 	if (rc)
@@ -794,7 +904,7 @@ int kefu_pg_push(kefu_store *st, const kefu_pg_push_opts *o, kefu_pg_push_stats 
 		pg_close(&p.c);
 		return kefu_err_set(err, KEFU_ENOMEM, "out of memory");
 	}
-	rc = push_all(&p, st, out);
+	rc = push_all(&p, st, o->kpi, out);
 	/* On failure the open transaction dies with the connection. */
 	pg_close(&p.c);
 	free(p.buf);

@@ -117,14 +117,14 @@ static void test_store_id_and_no_server(void **state)
 	char conn[160];
 	snprintf(conn, sizeof conn, "host=%s port=1 user=kefu password=sekret-word dbname=x",
 		 dir);
-	kefu_pg_push_opts o = {conn, NULL};
+	kefu_pg_push_opts o = {conn, NULL, NULL};
 	kefu_pg_push_stats s;
 	assert_int_equal(kefu_pg_push(st, &o, &s, &err), KEFU_EIO);
 	assert_non_null(strstr(err.msg, "cannot connect"));
 	assert_null(strstr(err.msg, "sekret-word"));
 	assert_string_equal(s.store_id, a);
 
-	kefu_pg_push_opts bad = {conn, "No-Such"};
+	kefu_pg_push_opts bad = {conn, "No-Such", NULL};
 	assert_int_equal(kefu_pg_push(st, &bad, &s, &err), KEFU_EINVAL);
 	kefu_store_close(st);
 

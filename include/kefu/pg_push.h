@@ -31,11 +31,17 @@ extern "C" {
 /* Version of the PostgreSQL schema this kefu writes (kefu_meta). */
 #define KEFU_PG_SCHEMA_VERSION 1
 
+struct kefu_table;
+
 typedef struct kefu_pg_push_opts {
 	/* libpq connection string or URI; "" = libpq's PG* environment */
 	const char *conninfo;
 	/* the PostgreSQL schema (NULL = "kefu"): [a-z_][a-z0-9_]*, at most 63 */
 	const char *schema;
+	/* kefu's KPI rollup of this store (per shop, agent and day, as `kefu
+	 * kpi --db --by agent --per day` makes it) to store as the table
+	 * kpi_daily, replacing this store's shops' rows; NULL = leave it */
+	const struct kefu_table *kpi;
 } kefu_pg_push_opts;
 
 /* One kind: sent = rows sent, added + updated + unchanged = sent. */
@@ -59,6 +65,7 @@ typedef struct kefu_pg_push_stats {
 	long shops;	   /* shops of this store */
 	long segments;	   /* message segments sent */
 	kefu_pg_push_counts kind[KEFU_PG_KIND_COUNT];
+	long kpi_rows;	   /* rows written to kpi_daily (0 without opts->kpi) */
 } kefu_pg_push_stats;
 
 /* Name of a KEFU_PG_* kind ("messages", ...). */

@@ -23,6 +23,9 @@
 # 10. settings ('*' and a shop's own dated rows) arrive so that each shop's
 #     versions and its KPIs under those settings are its own store's;
 # 11. pull --shop brings that shop only; unknown shop or schema exit 1.
+# push --kpi (steps 4 and 10): kpi_daily holds byte for byte what `kefu kpi
+# --db` prints, also under non-default settings; a foreign kpi_daily is
+# refused.
 # Without PostgreSQL's server binaries it prints SKIP, unless
 # KEFU_REQUIRE_PG=1 (CI), where that is a failure.
 # Usage: bash pg_push.sh <kefu-binary> <tests-dir> <shared-data-dir>
@@ -134,7 +137,7 @@ awk -F, 'NR == 2 { OFS = ","; $8 = "TRADE_CLOSED"; $9 = $6; print }' A/orders.cs
 run 0 import --db a.db B/messages.csv upd.csv
 contains "orders: read 1, added 0, unchanged 0, updated 1" out
 new_msgs=$(sqlite3 a.db "SELECT sum(rows) FROM msg_segments WHERE id > (SELECT min(id) FROM msg_segments)")
-run 0 push --db a.db --pg "$CONN"
+run 0 push --db a.db --pg "$CONN" --kpi
 has "messages: sent $new_msgs" out
 has "orders: sent $ords, added 0, updated 1, unchanged $((ords - 1))" out
 eq "$(pg_counts kefu)" "$(store_counts a.db)" "PostgreSQL counts after batch B"
@@ -143,6 +146,14 @@ eq "$(q "SELECT status FROM kefu.orders WHERE order_id = '$oid'")" TRADE_CLOSED 
 "$KEFU" kpi --db a.db --format csv --by agent --per day >kefu_ab.csv 2>err || fail "kefu kpi --db"
 pg_rollup kefu pg_ab.csv
 bash "$BENCH/csvcmp.sh" pg_ab.csv kefu_ab.csv || fail "PostgreSQL rollup != kefu kpi --db (A + B)"
+# push --kpi stored kefu's own rollup: byte for byte what kefu kpi --db prints
+kpi_daily() { # schema -> CSV in kefu's column order
+	psql -X -q --csv -v ON_ERROR_STOP=1 "$CONN" \
+		-c "SELECT $(head -1 kefu_ab.csv) FROM $1.kpi_daily ORDER BY shop, agent, day"
+}
+has "kpi_daily: $(($(wc -l <kefu_ab.csv) - 1)) rows" out
+kpi_daily kefu >kd_ab.csv || fail "read kpi_daily"
+cmp -s kd_ab.csv kefu_ab.csv || { diff kd_ab.csv kefu_ab.csv | head >&2; fail "kpi_daily != kefu kpi --db"; }
 
 # ------------------------------------------------------------------ 5.
 before=$(pg_counts kefu)
@@ -250,7 +261,7 @@ run 0 settings --db set.db slow_reply_s=30 judge_rule=payment
 run 0 settings --db set.db --shop "$shop1" --from 2024-10-25 tz=+09:00 slow_reply_s=45
 # a later '*' row: shop1's own slow_reply_s still wins over it, whatever the dates
 run 0 settings --db set.db --from 2024-10-27 slow_reply_s=20
-run 0 push --db set.db --pg "$CONN" --schema sets
+run 0 push --db set.db --pg "$CONN" --schema sets --kpi
 run 0 pull --db setp.db --pg "$CONN" --schema sets
 # 3 '*' rows for each shop, plus shop1's own tz and slow_reply_s on 10-25
 nshops=$(sqlite3 set.db "SELECT count(*) FROM dim_shop")
@@ -265,6 +276,14 @@ done
 cmp -s k1.csv k2.csv || fail "KPIs under non-default settings differ after pull"
 "$KEFU" kpi --db a.db --format csv --by agent --per day >k0.csv 2>err || fail "kpi a.db"
 cmp -s k1.csv k0.csv && fail "the settings changed nothing: the check above proves nothing"
+# kpi_daily was computed under each shop's own settings
+kpi_daily sets >kd_sets.csv || fail "read kpi_daily of sets"
+cmp -s kd_sets.csv k1.csv || fail "kpi_daily under non-default settings != kefu kpi --db"
+# a kpi_daily made by something else is not overwritten
+q "CREATE SCHEMA odd; CREATE TABLE odd.kpi_daily(x integer)" >/dev/null
+run 1 push --db set.db --pg "$CONN" --schema odd --kpi
+contains "odd.kpi_daily has other columns" err
+eq "$(q "SELECT to_regclass('odd.messages') IS NULL")" t "a refused push created tables"
 
 # ------------------------------------------------------------------ 11.
 # --shop: one shop's rows, and a shop that is not there
