@@ -32,7 +32,8 @@ static void help(FILE *out)
 	      "                         text on standard output (may repeat)\n"
 	      "  -h, --help             show this help\n\n"
 	      "Invoices are the ones recorded by `kefu bill` when there are any, else computed\n"
-	      "from the data (and marked so).\n"
+	      "from the data (and marked so). The provider's per-period working table, with\n"
+	      "payroll and margin, is `kefu contract review --margin`.\n"
 	      "Exit status: 0 ok, 1 failure, 2 usage, 4 output error, 5 store error.\n",
 	      out);
 }
